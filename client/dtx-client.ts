@@ -1,0 +1,86 @@
+/**
+ * The typed DTX client: publish, fetch, look up, retract, read and verify logs.
+ * Nothing here trusts the server for integrity: logs read through it are checked against
+ * their origins' signatures and chains by the caller (see verifyNodeLog).
+ */
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { IndicatorInputSchema, Indicator, RetractReason } from '../shared/gen/dtx/v1/indicator_pb.js';
+import { IndicatorService, type LookupResult, type PublishedItem } from '../shared/gen/dtx/v1/indicator_service_pb.js';
+import { LogService, type Head } from '../shared/gen/dtx/v1/log_service_pb.js';
+import { NodeService, type GetNodeInfoResponse } from '../shared/gen/dtx/v1/node_service_pb.js';
+import type { SignedEntry } from '../shared/log/entry.js';
+import { Transport, type TransportOptions } from './transport.js';
+
+export type IndicatorInputInit = MessageInitShape<typeof IndicatorInputSchema>;
+
+export interface LookupOptions {
+  includeRetracted?: boolean;
+  includeExpired?: boolean;
+}
+
+export interface ReadLogOptions {
+  /** Origin node id; omitted means the node's own log. */
+  origin?: string;
+  afterSeq?: number;
+  afterEpoch?: number;
+  limit?: number;
+}
+
+export class DtxClient {
+  private readonly transport: Transport;
+
+  constructor(options: TransportOptions) {
+    this.transport = new Transport(options);
+  }
+
+  async publish(items: IndicatorInputInit[]): Promise<PublishedItem[]> {
+    const response = await this.transport.unary(IndicatorService.method.publish, { items });
+    return response.items;
+  }
+
+  async getIndicator(id: string): Promise<Indicator> {
+    const response = await this.transport.unary(IndicatorService.method.getIndicator, { id });
+    return response.indicator!;
+  }
+
+  async lookup(queries: { kind: string; value: string }[], options: LookupOptions = {}): Promise<LookupResult[]> {
+    const response = await this.transport.unary(IndicatorService.method.lookupIndicators, {
+      queries,
+      includeRetracted: options.includeRetracted ?? false,
+      includeExpired: options.includeExpired ?? false,
+    });
+    return response.results;
+  }
+
+  async retract(id: string, reason: RetractReason, comment = ''): Promise<number> {
+    const response = await this.transport.unary(IndicatorService.method.retractIndicator, { id, reason, comment });
+    return Number(response.seq);
+  }
+
+  nodeInfo(): Promise<GetNodeInfoResponse> {
+    return this.transport.unary(NodeService.method.getNodeInfo, {});
+  }
+
+  async listHeads(): Promise<Head[]> {
+    return (await this.transport.unary(LogService.method.listHeads, {})).heads;
+  }
+
+  /** Streams an origin's log in batches, exactly as signed. */
+  async *readLog(options: ReadLogOptions = {}): AsyncGenerator<SignedEntry[]> {
+    const stream = this.transport.serverStream(LogService.method.readLog, {
+      origin: options.origin ?? '',
+      afterSeq: BigInt(options.afterSeq ?? 0),
+      afterEpoch: options.afterEpoch ?? 0,
+      limit: BigInt(options.limit ?? 0),
+    });
+    for await (const message of stream) yield message.entries;
+  }
+
+  ready(timeoutMs?: number): Promise<void> {
+    return this.transport.ready(timeoutMs);
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}

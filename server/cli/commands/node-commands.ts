@@ -1,0 +1,97 @@
+/** dtx init and dtx start: create a node's data directory, run a node in the foreground. */
+import type { Command } from 'commander';
+import { initCrypto } from '../../../shared/crypto.js';
+import { createLogger } from '../../../shared/logger.js';
+import { dataPath, initDataDir, isInitialized } from '../../config/data-dir.js';
+import { DtxNode } from '../../node.js';
+import { defaultDataDir } from '../connect.js';
+import { notice, stringify } from '../output.js';
+
+interface InitFlags {
+  data?: string;
+  name?: string;
+  grpc?: string;
+  http?: string;
+  json?: boolean;
+}
+
+export function registerNodeCommands(program: Command): void {
+  program
+    .command('init')
+    .description('create a new node: Ed25519 key (mode 0600), config.json, database and an admin token')
+    .option('--data <dir>', 'data directory to create (default: DTX_DATA or ./data)')
+    .option('--name <lab>', 'name of your lab, shown to peers')
+    .option('--grpc <host:port>', 'gRPC listen address (default 127.0.0.1:7700)')
+    .option('--http <host:port>', 'HTTP listen address (default 127.0.0.1:7701)')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: InitFlags) => {
+      await initCrypto();
+      const result = await initDataDir(defaultDataDir(flags.data), flags);
+      if (flags.json) {
+        process.stdout.write(`${stringify({ nodeId: result.nodeId, grpc: result.config.grpc, http: result.config.http, data: result.dir })}\n`);
+        return;
+      }
+      process.stdout.write(
+        [
+          `Initialized DTX node ${result.nodeId}`,
+          `  data         ${result.dir}`,
+          `  gRPC         ${result.config.grpc}`,
+          `  HTTP         ${result.config.http}`,
+          `  admin token  ${result.adminTokenPath} (mode 0600; keep it secret)`,
+          `Start it with: dtx start --data ${result.dir}`,
+          '',
+        ].join('\n'),
+      );
+    });
+
+  program
+    .command('start')
+    .description('run the node in the foreground until Ctrl-C or SIGTERM')
+    .option('--data <dir>', 'data directory (default: DTX_DATA or ./data)')
+    .option('--init', 'initialize the data directory first if it holds no node')
+    .option('--name <lab>', 'lab name (overrides config.json)')
+    .option('--grpc <host:port>', 'gRPC listen address (overrides config.json)')
+    .option('--http <host:port>', 'HTTP listen address (overrides config.json)')
+    .action(async (flags: InitFlags & { init?: boolean }) => {
+      await initCrypto();
+      const dir = defaultDataDir(flags.data);
+      if (flags.init && !isInitialized(dir)) {
+        const created = await initDataDir(dir, flags);
+        notice(`Created a new node in ${created.dir}`);
+      }
+      const logger = createLogger();
+      const overrides = { name: flags.name, grpc: flags.grpc, http: flags.http };
+      const node = await DtxNode.start(dir, { logger, overrides });
+      logger.info({ nodeId: node.nodeId, grpc: node.grpcAddress, http: node.httpAddress }, 'node started');
+      process.stdout.write(
+        [
+          `DTX node ${node.nodeId} (${node.context.config.name}) is serving`,
+          `  gRPC         ${node.grpcAddress}`,
+          `  HTTP         ${node.httpAddress}`,
+          `  data         ${dir}`,
+          `  admin token  ${dataPath(dir, 'adminToken')}`,
+          'Press Ctrl-C to stop.',
+          '',
+        ].join('\n'),
+      );
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: string) => {
+          if (stopping) {
+            notice('dtx: stopping now');
+            process.exit(130);
+          }
+          stopping = true;
+          notice(`dtx: ${signal} received, stopping (press Ctrl-C again to force)`);
+          node.stop().then(resolve, (err: unknown) => {
+            logger.error({ err }, 'error while stopping');
+            resolve();
+          });
+        };
+        process.on('SIGINT', () => stop('SIGINT'));
+        process.on('SIGTERM', () => stop('SIGTERM'));
+      });
+      logger.flush();
+      notice('dtx: stopped');
+    });
+}

@@ -1,0 +1,34 @@
+/** Options shared by client commands, and the error reporter for the whole CLI. */
+import { Option, type Command } from 'commander';
+import { DtxError } from '../../shared/errors.js';
+import { OUTPUT_FORMATS, parseFormat, type OutputFormat } from './output.js';
+import type { ConnectFlags } from './connect.js';
+
+export interface ClientFlags extends ConnectFlags {
+  format?: string;
+  json?: boolean;
+}
+
+export function withClientOptions(command: Command): Command {
+  return command
+    .option('--data <dir>', 'data directory of a local node (address and admin token are read from it)')
+    .option('--node <host:port>', 'address of the node (or DTX_NODE)')
+    .option('--token <token>', 'API token (or DTX_TOKEN); never logged')
+    .addOption(new Option('--format <format>', 'output format').choices([...OUTPUT_FORMATS]).default('table'))
+    .option('--json', 'same as --format json');
+}
+
+export function formatOf(flags: ClientFlags): OutputFormat {
+  return parseFormat(flags.format, flags.json);
+}
+
+/** One clear line on stderr; the exit code says what kind of failure it was. */
+export function reportError(err: unknown): number {
+  if (err instanceof DtxError) {
+    process.stderr.write(`dtx: ${err.message}${err.code === 'INTERNAL' ? '' : ` [${err.code}]`}\n`);
+    return err.code === 'INVALID_ARGUMENT' ? 2 : 1;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`dtx: unexpected error: ${message}\n`);
+  return 1;
+}

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/**
+ * The dtx command. Node commands (init, start) work on a data directory; client commands talk
+ * to a node over gRPC. Errors are one line on stderr and a non-zero exit.
+ */
+import { Command } from 'commander';
+import { VERSION } from '../../shared/version.js';
+import { registerNodeCommands } from './commands/node-commands.js';
+import { registerPublishCommand } from './commands/publish.js';
+import { registerReadCommands } from './commands/read-commands.js';
+import { registerVerifyCommand } from './commands/verify.js';
+import { registerWriteCommands } from './commands/write-commands.js';
+import { reportError } from './common.js';
+
+const program = new Command()
+  .name('dtx')
+  .description('DTX, the Distillation Threat Exchange: share signed indicators of model-distillation campaigns between labs')
+  .version(VERSION)
+  .showHelpAfterError('(run with --help for usage)')
+  .addHelpText(
+    'after',
+    `
+Client commands find their node with --data DIR, or --node HOST:PORT and --token T,
+or the DTX_NODE / DTX_TOKEN / DTX_DATA environment variables.
+
+Examples:
+  dtx init --data ./lab-a --name "Lab A"
+  dtx start --data ./lab-a
+  dtx publish --data ./lab-a --kind network.cidr --value 203.0.113.0/24 --tlp AMBER --valid-for 14d
+  dtx query --data ./lab-a --kind network.cidr --value 203.0.113.0/24
+  dtx verify --data ./lab-a`,
+  );
+
+registerNodeCommands(program);
+registerPublishCommand(program);
+registerReadCommands(program);
+registerWriteCommands(program);
+registerVerifyCommand(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.exitCode = reportError(err);
+});

@@ -1,0 +1,94 @@
+/**
+ * Node configuration. Precedence: command-line flags, then DTX_* environment variables, then
+ * config.json in the data directory, then these defaults; a node runs with no config at all.
+ */
+import { DtxError } from '../../shared/errors.js';
+import type { Durability } from '../db/database.js';
+import { parseHostPort } from './address.js';
+
+export interface NodeConfig {
+  /** Human-readable lab name, shown to peers and in status. */
+  name: string;
+  /** gRPC listen address. Loopback by default: exposing a node is a deliberate act. */
+  grpc: string;
+  /** HTTP listen address (health, node info; exports later). */
+  http: string;
+  /** "full" fsyncs every commit (survives power loss); "normal" survives process crashes only. */
+  durability: Durability;
+  /** Most indicators accepted in one publish call. */
+  maxBatch: number;
+  /** SQLite page cache, MiB. */
+  cacheMiB: number;
+}
+
+export const DEFAULT_CONFIG: Readonly<NodeConfig> = {
+  name: 'dtx-node',
+  grpc: '127.0.0.1:7700',
+  http: '127.0.0.1:7701',
+  durability: 'full',
+  maxBatch: 10_000,
+  cacheMiB: 128,
+};
+
+type Checker = (value: unknown, field: string) => unknown;
+
+const str: Checker = (v, field) => {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 128) throw new DtxError('CONFIG_INVALID', `${field}: expected a non-empty string`);
+  return v;
+};
+const address: Checker = (v, field) => {
+  parseHostPort(str(v, field) as string, field);
+  return v;
+};
+const intRange =
+  (min: number, max: number): Checker =>
+  (v, field) => {
+    const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+      throw new DtxError('CONFIG_INVALID', `${field}: expected an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+const durability: Checker = (v, field) => {
+  if (v !== 'full' && v !== 'normal') throw new DtxError('CONFIG_INVALID', `${field}: expected "full" or "normal"`);
+  return v;
+};
+
+const CHECKS: Record<keyof NodeConfig, Checker> = {
+  name: str,
+  grpc: address,
+  http: address,
+  durability,
+  maxBatch: intRange(1, 100_000),
+  cacheMiB: intRange(2, 65_536),
+};
+
+/** Checks a partial config (from a file, env or flags); unknown keys are errors, not ignored. */
+export function checkConfig(input: Record<string, unknown>, source: string): Partial<NodeConfig> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (value === undefined) continue;
+    const check = CHECKS[key as keyof NodeConfig];
+    if (!check) throw new DtxError('CONFIG_INVALID', `${source}: unknown setting "${key}" (known: ${Object.keys(CHECKS).join(', ')})`);
+    out[key] = check(value, `${source}: ${key}`);
+  }
+  return out as Partial<NodeConfig>;
+}
+
+export function parseConfigFile(text: string, path: string): Partial<NodeConfig> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new DtxError('CONFIG_INVALID', `${path}: not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new DtxError('CONFIG_INVALID', `${path}: expected a JSON object`);
+  }
+  return checkConfig(parsed as Record<string, unknown>, path);
+}
+
+export function resolveConfig(...layers: Partial<NodeConfig>[]): NodeConfig {
+  // Later layers win: call as resolveConfig(file, env, flags).
+  return Object.assign({}, DEFAULT_CONFIG, ...layers) as NodeConfig;
+}

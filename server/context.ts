@@ -1,0 +1,72 @@
+/**
+ * Everything one running node holds, built from its data directory: key, config, database,
+ * stores, the sequencer of its own log, and the services on top. Handlers receive this.
+ */
+import { readEnv } from '../shared/env.js';
+import { nodeIdFromPublicKey } from '../shared/node-id.js';
+import type { SigningKey } from '../shared/crypto.js';
+import type { Logger } from '../shared/logger.js';
+import { checkConfig, resolveConfig, type NodeConfig } from './config/config.js';
+import { dataPath, loadConfigFile, loadNodeKey } from './config/data-dir.js';
+import { openDatabase, type Db } from './db/database.js';
+import { IndicatorStore } from './db/indicator-store.js';
+import { LogStore } from './db/log-store.js';
+import { Publisher } from './indicators/publisher.js';
+import { IndicatorQuery } from './indicators/query.js';
+import { Sequencer } from './log/sequencer.js';
+
+export interface NodeContext {
+  dir: string;
+  nodeId: string;
+  key: SigningKey;
+  config: NodeConfig;
+  logger: Logger;
+  db: Db;
+  logStore: LogStore;
+  indicatorStore: IndicatorStore;
+  sequencer: Sequencer;
+  publisher: Publisher;
+  query: IndicatorQuery;
+  clock: () => number;
+}
+
+export interface OpenContextOptions {
+  /** Settings from command-line flags; they override DTX_* variables and config.json. */
+  overrides?: Partial<NodeConfig>;
+  logger: Logger;
+  clock?: () => number;
+}
+
+export function resolveNodeConfig(dir: string, overrides: Partial<NodeConfig> = {}): NodeConfig {
+  const env = readEnv();
+  const fromEnv = checkConfig({ name: env.name, grpc: env.grpc, http: env.http }, 'environment');
+  return resolveConfig(loadConfigFile(dir), fromEnv, checkConfig(overrides, 'flags'));
+}
+
+export function openNodeContext(dir: string, options: OpenContextOptions): NodeContext {
+  const key = loadNodeKey(dir);
+  const config = resolveNodeConfig(dir, options.overrides);
+  const clock = options.clock ?? Date.now;
+  const db = openDatabase(dataPath(dir, 'database'), { durability: config.durability, cacheMiB: config.cacheMiB });
+  const logStore = new LogStore(db);
+  const indicatorStore = new IndicatorStore(db);
+  const sequencer = Sequencer.open(db, logStore, key, clock);
+  return {
+    dir,
+    nodeId: nodeIdFromPublicKey(key.publicKey),
+    key,
+    config,
+    logger: options.logger,
+    db,
+    logStore,
+    indicatorStore,
+    sequencer,
+    publisher: new Publisher(sequencer, indicatorStore, config.maxBatch, clock),
+    query: new IndicatorQuery(indicatorStore, clock),
+    clock,
+  };
+}
+
+export function closeNodeContext(context: NodeContext): void {
+  if (context.db.open) context.db.close();
+}

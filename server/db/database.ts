@@ -1,0 +1,56 @@
+/**
+ * Opens the node's SQLite file (better-sqlite3 is used under server/db and nowhere else),
+ * applies pragmas and migrations. WAL lets readers run beside the single writer; synchronous
+ * FULL fsyncs the WAL at every commit, so an answered publish survives kill -9 and power loss.
+ */
+import Database from 'better-sqlite3';
+import { DtxError } from '../../shared/errors.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+
+export type Db = Database.Database;
+export type Durability = 'full' | 'normal';
+
+export interface OpenOptions {
+  readonly?: boolean;
+  durability?: Durability;
+  /** Page cache in MiB. The value index is random-access; keeping it in memory keeps inserts fast. */
+  cacheMiB?: number;
+}
+
+export function openDatabase(path: string, options: OpenOptions = {}): Db {
+  let db: Db;
+  try {
+    db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  } catch (err) {
+    throw new DtxError('DATA_DIR_MISSING', `cannot open database ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  db.pragma('busy_timeout = 5000');
+  db.pragma(`cache_size = -${(options.cacheMiB ?? 128) * 1024}`);
+  db.pragma('temp_store = MEMORY');
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
+    migrate(db);
+  } else {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version !== SCHEMA_VERSION) {
+      db.close();
+      throw new DtxError('FAILED_PRECONDITION', `database schema is version ${version}, this dtx needs ${SCHEMA_VERSION}: start the node once to migrate`);
+    }
+  }
+  return db;
+}
+
+export function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new DtxError('FAILED_PRECONDITION', `database schema version ${current} is newer than this dtx (${SCHEMA_VERSION}); upgrade dtx`);
+  }
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Rows of the signed logs: origins with their heads, and entries exactly as signed.
+ * Deals in rows and bytes only; callers own transactions.
+ */
+import type { Db } from './database.js';
+
+export interface OriginRow {
+  idx: number;
+  key: Buffer;
+  headEpoch: number;
+  headSeq: number;
+  headHash: Buffer | null;
+  entryCount: number;
+  indicatorCount: number;
+}
+
+export interface EntryRow {
+  rowid: number;
+  origin: number;
+  epoch: number;
+  seq: number;
+  header: Buffer;
+  signature: Buffer;
+  payload: Buffer;
+}
+
+const ORIGIN_COLUMNS = `idx, key, head_epoch AS headEpoch, head_seq AS headSeq, head_hash AS headHash,
+  entry_count AS entryCount, indicator_count AS indicatorCount`;
+
+export class LogStore {
+  private readonly insertOrigin;
+  private readonly selectOriginByKey;
+  private readonly selectOrigin;
+  private readonly selectOrigins;
+  private readonly insertEntry;
+  private readonly updateHead;
+  private readonly selectRange;
+  private readonly selectEntry;
+
+  constructor(private readonly db: Db) {
+    this.insertOrigin = db.prepare('INSERT INTO origins (key) VALUES (?)');
+    this.selectOriginByKey = db.prepare(`SELECT ${ORIGIN_COLUMNS} FROM origins WHERE key = ?`);
+    this.selectOrigin = db.prepare(`SELECT ${ORIGIN_COLUMNS} FROM origins WHERE idx = ?`);
+    this.selectOrigins = db.prepare(`SELECT ${ORIGIN_COLUMNS} FROM origins ORDER BY idx`);
+    this.insertEntry = db.prepare('INSERT INTO entries (origin, epoch, seq, header, signature, payload) VALUES (?, ?, ?, ?, ?, ?)');
+    this.updateHead = db.prepare(`UPDATE origins SET head_epoch = ?, head_seq = ?, head_hash = ?,
+      entry_count = entry_count + ?, indicator_count = indicator_count + ? WHERE idx = ?`);
+    this.selectRange = db.prepare(`SELECT rowid, origin, epoch, seq, header, signature, payload FROM entries
+      WHERE origin = ? AND (epoch, seq) > (?, ?) ORDER BY epoch, seq LIMIT ?`);
+    this.selectEntry = db.prepare('SELECT rowid, origin, epoch, seq, header, signature, payload FROM entries WHERE rowid = ?');
+  }
+
+  originByKey(key: Uint8Array): OriginRow | undefined {
+    return this.selectOriginByKey.get(key) as OriginRow | undefined;
+  }
+
+  origin(idx: number): OriginRow | undefined {
+    return this.selectOrigin.get(idx) as OriginRow | undefined;
+  }
+
+  /** The origin's row, created (with an empty log) when this node has never seen it. */
+  ensureOrigin(key: Uint8Array): OriginRow {
+    const existing = this.originByKey(key);
+    if (existing) return existing;
+    this.insertOrigin.run(key);
+    return this.originByKey(key)!;
+  }
+
+  origins(): OriginRow[] {
+    return this.selectOrigins.all() as OriginRow[];
+  }
+
+  appendEntry(origin: number, epoch: number, seq: number, header: Uint8Array, signature: Uint8Array, payload: Uint8Array): number {
+    return Number(this.insertEntry.run(origin, epoch, seq, header, signature, payload).lastInsertRowid);
+  }
+
+  setHead(origin: number, head: { epoch: number; seq: number; hash: Uint8Array }, addedEntries: number, addedIndicators: number): void {
+    this.updateHead.run(head.epoch, head.seq, head.hash, addedEntries, addedIndicators, origin);
+  }
+
+  /** Entries of one origin after (epoch, seq), in log order. */
+  readAfter(origin: number, afterEpoch: number, afterSeq: number, limit: number): EntryRow[] {
+    return this.selectRange.all(origin, afterEpoch, afterSeq, limit) as EntryRow[];
+  }
+
+  entry(rowid: number): EntryRow | undefined {
+    return this.selectEntry.get(rowid) as EntryRow | undefined;
+  }
+
+  /** Whole-database counts for node info; origins hold running totals so this never scans. */
+  totals(): { entries: number; indicators: number } {
+    let entries = 0;
+    let indicators = 0;
+    for (const o of this.origins()) {
+      entries += o.entryCount;
+      indicators += o.indicatorCount;
+    }
+    return { entries, indicators };
+  }
+
+  get database(): Db {
+    return this.db;
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Schema migrations, applied in order by version (PRAGMA user_version). A migration is never
+ * edited once released; a schema change is a new entry at the end.
+ */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'signed logs, origins with heads, current indicator view',
+    sql: `
+      -- One row per origin log this node holds. idx is a small local number used by other tables;
+      -- the head columns always equal the last entry of that origin (updated in the same transaction).
+      CREATE TABLE origins (
+        idx INTEGER PRIMARY KEY,
+        key BLOB NOT NULL UNIQUE,
+        head_epoch INTEGER NOT NULL DEFAULT 0,
+        head_seq INTEGER NOT NULL DEFAULT 0,
+        head_hash BLOB,
+        entry_count INTEGER NOT NULL DEFAULT 0,
+        indicator_count INTEGER NOT NULL DEFAULT 0
+      );
+
+      -- Entries exactly as signed. The rowid is local arrival order; (origin, epoch, seq) is the
+      -- identity, and grows monotonically per origin so its index appends at the edge.
+      CREATE TABLE entries (
+        origin INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        header BLOB NOT NULL,
+        signature BLOB NOT NULL,
+        payload BLOB NOT NULL
+      );
+      CREATE UNIQUE INDEX entries_by_position ON entries (origin, epoch, seq);
+
+      -- Current view: latest version of each indicator, derived from the log.
+      CREATE TABLE indicators (
+        id BLOB NOT NULL,
+        origin INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        entry INTEGER NOT NULL,
+        kind INTEGER NOT NULL,
+        value TEXT NOT NULL,
+        valid_until INTEGER NOT NULL,
+        retract_reason INTEGER NOT NULL DEFAULT 0,
+        retract_entry INTEGER,
+        PRIMARY KEY (id, origin)
+      ) WITHOUT ROWID;
+      CREATE INDEX indicators_by_value ON indicators (kind, value);
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

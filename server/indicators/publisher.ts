@@ -1,0 +1,110 @@
+/**
+ * Writes to this node's own log: publishing batches of indicators (new or new versions) and
+ * retracting them. Everything is validated before anything is signed; a batch is one
+ * transaction, so one bad item stores nothing.
+ */
+import { RetractReason, type IndicatorInput } from '../../shared/gen/dtx/v1/indicator_pb.js';
+import { PayloadType } from '../../shared/gen/dtx/v1/log_pb.js';
+import { DtxError, invalidArgument } from '../../shared/errors.js';
+import { kindByName } from '../../shared/indicator/kinds.js';
+import { validateIndicatorInput, type NormalizedIndicator } from '../../shared/indicator/validate.js';
+import { uuidFromString, uuidToString, uuidv7Bytes } from '../../shared/uuid.js';
+import type { IndicatorStore } from '../db/indicator-store.js';
+import type { Sequencer } from '../log/sequencer.js';
+import { encodeIndicatorPayload, encodeRetractionPayload } from './mapping.js';
+
+export interface PublishedItem {
+  id: string;
+  version: number;
+  seq: number;
+}
+
+export const MAX_RETRACT_COMMENT = 1024;
+
+interface Prepared {
+  id: Uint8Array;
+  version: number;
+  indicator: NormalizedIndicator;
+  payload: Uint8Array;
+}
+
+export class Publisher {
+  constructor(
+    private readonly sequencer: Sequencer,
+    private readonly indicators: IndicatorStore,
+    private readonly maxBatch: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  publish(inputs: readonly IndicatorInput[]): PublishedItem[] {
+    if (inputs.length === 0) throw invalidArgument('items', 'the batch is empty');
+    if (inputs.length > this.maxBatch) throw invalidArgument('items', `the batch has ${inputs.length} items; at most ${this.maxBatch} per call`);
+    const now = this.clock();
+    const seen = new Set<string>();
+    const prepared: Prepared[] = inputs.map((input, index) => {
+      const path = `items[${index}]`;
+      const indicator = validateIndicatorInput(input, now, path);
+      const { id, version } = this.identify(input.id, path, index);
+      const key = uuidToString(id);
+      if (seen.has(key)) throw invalidArgument(`${path}.id`, 'the same id appears twice in this batch', { index: String(index) });
+      seen.add(key);
+      return { id, version, indicator, payload: encodeIndicatorPayload(id, version, indicator) };
+    });
+    const origin = this.sequencer.originIdx;
+    const newCount = prepared.filter((p) => p.version === 1).length;
+    const appended = this.sequencer.append(
+      prepared.map((p) => ({ payloadType: PayloadType.INDICATOR, payload: p.payload })),
+      (i, entry) => {
+        const p = prepared[i]!;
+        this.indicators.put({
+          id: p.id,
+          origin,
+          version: p.version,
+          entry: entry.rowid,
+          kind: kindByName(p.indicator.kind)!.code,
+          value: p.indicator.value,
+          validUntil: p.indicator.validUntilMs,
+        });
+      },
+      newCount,
+    );
+    return prepared.map((p, i) => ({ id: uuidToString(p.id), version: p.version, seq: appended[i]!.seq }));
+  }
+
+  /** A new id for a new indicator, or the next version of one this node published. */
+  private identify(idText: string, path: string, index: number): { id: Uint8Array; version: number } {
+    if (idText === '') return { id: uuidv7Bytes(this.clock()), version: 1 };
+    const id = uuidFromString(idText, `${path}.id`);
+    const existing = this.indicators.key(id, this.sequencer.originIdx);
+    if (!existing) {
+      throw new DtxError('NOT_FOUND', `${path}.id: no indicator ${idText} published by this node; omit the id to publish a new one`, {
+        details: { field: `${path}.id`, index: String(index) },
+      });
+    }
+    if (existing.retractReason !== 0) {
+      throw new DtxError('FAILED_PRECONDITION', `${path}.id: indicator ${idText} is retracted; retraction is permanent`, {
+        details: { field: `${path}.id`, index: String(index) },
+      });
+    }
+    return { id, version: existing.version + 1 };
+  }
+
+  retract(idText: string, reason: RetractReason, comment: string): { seq: number } {
+    const id = uuidFromString(idText, 'id');
+    if (!(reason in RetractReason) || reason === RetractReason.UNSPECIFIED) {
+      throw invalidArgument('reason', 'a reason is required: false_positive, expired, legal or superseded');
+    }
+    if (comment.length > MAX_RETRACT_COMMENT) throw invalidArgument('comment', `at most ${MAX_RETRACT_COMMENT} characters`);
+    const origin = this.sequencer.originIdx;
+    const existing = this.indicators.key(id, origin);
+    if (!existing) throw new DtxError('NOT_FOUND', `no indicator ${idText} published by this node`, { details: { field: 'id' } });
+    if (existing.retractReason !== 0) {
+      throw new DtxError('FAILED_PRECONDITION', `indicator ${idText} is already retracted`, { details: { field: 'id' } });
+    }
+    const [entry] = this.sequencer.append(
+      [{ payloadType: PayloadType.RETRACTION, payload: encodeRetractionPayload(id, reason, comment) }],
+      (_i, appended) => this.indicators.markRetracted(id, origin, reason, appended.rowid),
+    );
+    return { seq: entry!.seq };
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * A running DTX node: opens the data directory, serves gRPC and HTTP, and shuts down cleanly.
+ */
+import { initCrypto } from '../shared/crypto.js';
+import type { Logger } from '../shared/logger.js';
+import type { NodeConfig } from './config/config.js';
+import { requireInitialized } from './config/data-dir.js';
+import { claimRuntime, removeRuntime, writeRuntime } from './config/runtime-file.js';
+import { closeNodeContext, openNodeContext, type NodeContext } from './context.js';
+import { startHttpServer, stopHttpServer, type RunningHttp } from './http/http-server.js';
+import { startGrpcServer, stopGrpcServer, type RunningGrpc } from './rpc/grpc-server.js';
+
+export interface StartOptions {
+  overrides?: Partial<NodeConfig>;
+  logger: Logger;
+  clock?: () => number;
+}
+
+export class DtxNode {
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly context: NodeContext,
+    private readonly grpc: RunningGrpc,
+    private readonly http: RunningHttp,
+  ) {}
+
+  static async start(dir: string, options: StartOptions): Promise<DtxNode> {
+    await initCrypto();
+    requireInitialized(dir);
+    claimRuntime(dir);
+    const context = openNodeContext(dir, options);
+    let grpc: RunningGrpc | undefined;
+    try {
+      grpc = await startGrpcServer(context);
+      const http = await startHttpServer(context);
+      const node = new DtxNode(context, grpc, http);
+      writeRuntime(dir, { pid: process.pid, nodeId: context.nodeId, grpc: grpc.address, http: http.address, startedAt: new Date().toISOString() });
+      return node;
+    } catch (err) {
+      if (grpc) grpc.server.forceShutdown();
+      closeNodeContext(context);
+      throw err;
+    }
+  }
+
+  get nodeId(): string {
+    return this.context.nodeId;
+  }
+
+  get grpcAddress(): string {
+    return this.grpc.address;
+  }
+
+  get httpAddress(): string {
+    return this.http.address;
+  }
+
+  /** Idempotent: stops serving, waits briefly for running calls, closes the database. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await Promise.all([stopGrpcServer(this.grpc), stopHttpServer(this.http)]);
+      closeNodeContext(this.context);
+      removeRuntime(this.context.dir);
+    })();
+    return this.stopping;
+  }
+}

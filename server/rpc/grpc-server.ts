@@ -1,0 +1,67 @@
+/**
+ * The node's gRPC server: DTX services, the standard health service and server reflection.
+ */
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { DtxError } from '../../shared/errors.js';
+import { file_dtx_v1_indicator_service } from '../../shared/gen/dtx/v1/indicator_service_pb.js';
+import { file_dtx_v1_log_service } from '../../shared/gen/dtx/v1/log_service_pb.js';
+import { file_dtx_v1_node_service } from '../../shared/gen/dtx/v1/node_service_pb.js';
+import { formatHostPort, parseHostPort } from '../config/address.js';
+import type { NodeContext } from '../context.js';
+import { Authenticator } from './auth.js';
+import { IndicatorService, indicatorHandlers, indicatorPolicy } from './handlers/indicator-handlers.js';
+import { LogService, logHandlers, logPolicy } from './handlers/log-handlers.js';
+import { NodeService, nodeHandlers, nodePolicy } from './handlers/node-handlers.js';
+import { addReflection } from './reflection.js';
+import { registerService } from './register.js';
+
+/** Large enough for a 10,000-item publish batch with long descriptions. */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+export interface RunningGrpc {
+  server: Server;
+  address: string;
+  health: HealthImplementation;
+}
+
+export async function startGrpcServer(node: NodeContext): Promise<RunningGrpc> {
+  const server = new Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    'grpc.keepalive_permit_without_calls': 1,
+  });
+  const deps = { authenticator: new Authenticator(node.key.publicKeyObject, node.nodeId), logger: node.logger };
+  registerService(server, IndicatorService, indicatorHandlers(node), indicatorPolicy, deps);
+  registerService(server, LogService, logHandlers(node), logPolicy, deps);
+  registerService(server, NodeService, nodeHandlers(node), nodePolicy, deps);
+
+  const health = new HealthImplementation({ '': 'SERVING' });
+  for (const service of [IndicatorService, LogService, NodeService]) health.setStatus(service.typeName, 'SERVING');
+  health.addToServer(server);
+  addReflection(server, [file_dtx_v1_indicator_service, file_dtx_v1_log_service, file_dtx_v1_node_service]);
+
+  const listen = parseHostPort(node.config.grpc, 'grpc');
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(formatHostPort(listen), ServerCredentials.createInsecure(), (err, boundPort) => {
+      if (err) reject(new DtxError('UNAVAILABLE', `cannot listen for gRPC on ${node.config.grpc}: ${err.message}`, { cause: err }));
+      else resolve(boundPort);
+    });
+  });
+  return { server, address: formatHostPort({ host: listen.host, port }), health };
+}
+
+/** Stops accepting calls, lets running ones finish for up to graceMs, then cuts the rest. */
+export async function stopGrpcServer(running: RunningGrpc, graceMs = 5000): Promise<void> {
+  running.health.setStatus('', 'NOT_SERVING');
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      running.server.forceShutdown();
+      resolve();
+    }, graceMs);
+    running.server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,36 @@
+import { IndicatorService } from '../../../shared/gen/dtx/v1/indicator_service_pb.js';
+import type { NodeContext } from '../../context.js';
+import type { MethodsOf, ServiceHandlers, ServicePolicy } from '../register.js';
+
+type Methods = MethodsOf<typeof IndicatorService>;
+
+export const indicatorPolicy: ServicePolicy<Methods> = {
+  publish: ['admin', 'publisher'],
+  retractIndicator: ['admin', 'publisher'],
+  getIndicator: ['admin', 'publisher', 'analyst', 'importer'],
+  lookupIndicators: ['admin', 'publisher', 'analyst', 'importer'],
+};
+
+export function indicatorHandlers(node: NodeContext): ServiceHandlers<Methods> {
+  return {
+    publish: (request) => {
+      const items = node.publisher.publish(request.items);
+      node.logger.debug({ count: items.length }, 'published');
+      return { items: items.map((item) => ({ id: item.id, version: item.version, seq: BigInt(item.seq) })) };
+    },
+    getIndicator: (request) => ({ indicator: node.query.get(request.id) }),
+    lookupIndicators: (request) => ({
+      results: node.query.lookup(request.queries, {
+        includeRetracted: request.includeRetracted,
+        includeExpired: request.includeExpired,
+      }),
+    }),
+    retractIndicator: (request) => {
+      const { seq } = node.publisher.retract(request.id, request.reason, request.comment);
+      node.logger.info({ seq }, 'indicator retracted');
+      return { seq: BigInt(seq) };
+    },
+  };
+}
+
+export { IndicatorService };

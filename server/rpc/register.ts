@@ -1,0 +1,118 @@
+/**
+ * Binds typed, promise-based handlers to grpc-js. Every call is authenticated per the service's
+ * policy before the handler runs; every error leaves through toGrpcStatus, so internal causes are
+ * logged here and clients see only "internal error".
+ */
+import { once } from 'node:events';
+import { create, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
+import type { Metadata, Server, ServerUnaryCall, ServerWritableStream, UntypedHandleCall, sendUnaryData } from '@grpc/grpc-js';
+import type { Role, TokenClaims } from '../../shared/auth/tokens.js';
+import { DtxError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { grpcServiceDefinition } from '../../shared/rpc/service-definition.js';
+import { toGrpcStatus } from '../../shared/rpc/status.js';
+import { authorize, type Authenticator } from './auth.js';
+
+export interface CallContext {
+  /** Present on every call whose policy is not "public". */
+  claims: TokenClaims | undefined;
+  metadata: Metadata;
+  peer: string;
+  /** Aborted when the client cancels or disconnects. */
+  signal: AbortSignal;
+}
+
+type Unary<I extends DescMessage, O extends DescMessage> = (
+  request: MessageShape<I>,
+  context: CallContext,
+) => MessageInitShape<O> | Promise<MessageInitShape<O>>;
+
+type ServerStream<I extends DescMessage, O extends DescMessage> = (
+  request: MessageShape<I>,
+  context: CallContext,
+  send: (message: MessageInitShape<O>) => Promise<void>,
+) => Promise<void>;
+
+export type ServiceHandlers<S extends GenServiceMethods> = {
+  [K in keyof S]: S[K]['methodKind'] extends 'unary'
+    ? Unary<S[K]['input'], S[K]['output']>
+    : S[K]['methodKind'] extends 'server_streaming'
+      ? ServerStream<S[K]['input'], S[K]['output']>
+      : never;
+};
+
+/** Which roles may call each method; "public" needs no token. */
+export type ServicePolicy<S extends GenServiceMethods> = { [K in keyof S]: readonly Role[] | 'public' };
+
+export interface RegisterDeps {
+  authenticator: Authenticator;
+  logger: Logger;
+}
+
+export function registerService<S extends GenServiceMethods>(
+  server: Server,
+  service: GenService<S>,
+  handlers: ServiceHandlers<S>,
+  policy: ServicePolicy<S>,
+  deps: RegisterDeps,
+): void {
+  const implementation: Record<string, UntypedHandleCall> = {};
+  for (const method of service.methods) {
+    const name = method.localName as keyof S & string;
+    const rule = policy[name];
+    const handler = handlers[name] as unknown as (...args: unknown[]) => Promise<unknown>;
+    const what = `call ${service.typeName}/${method.name}`;
+
+    const context = async (call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>, signal: AbortSignal) => {
+      let claims: TokenClaims | undefined;
+      if (rule !== 'public') {
+        claims = await deps.authenticator.authenticate(call.metadata);
+        authorize(claims, rule, what);
+      }
+      return { claims, metadata: call.metadata, peer: call.getPeer(), signal } satisfies CallContext;
+    };
+
+    const fail = (err: unknown) => {
+      if (!(err instanceof DtxError) || err.code === 'INTERNAL') {
+        deps.logger.error({ err, method: method.name }, 'call failed with an internal error');
+      }
+      return toGrpcStatus(err);
+    };
+
+    if (method.methodKind === 'unary') {
+      implementation[name] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+        const abort = new AbortController();
+        call.on('cancelled', () => abort.abort());
+        context(call, abort.signal)
+          .then((ctx) => handler(call.request, ctx))
+          .then((result) => callback(null, create(method.output, result as MessageInitShape<DescMessage>)))
+          .catch((err: unknown) => callback(fail(err)));
+      };
+    } else if (method.methodKind === 'server_streaming') {
+      implementation[name] = (call: ServerWritableStream<unknown, unknown>) => {
+        const abort = new AbortController();
+        call.on('cancelled', () => abort.abort());
+        const send = async (message: unknown) => {
+          if (abort.signal.aborted) throw new DtxError('UNAVAILABLE', 'the client went away');
+          // Backpressure: a slow reader makes us wait here, so it lags in the database, not in memory.
+          if (!call.write(create(method.output, message as MessageInitShape<DescMessage>))) {
+            await Promise.race([once(call, 'drain'), once(abort.signal, 'abort')]);
+          }
+        };
+        context(call, abort.signal)
+          .then((ctx) => handler(call.request, ctx, send))
+          .then(() => call.end())
+          .catch((err: unknown) => {
+            if (!abort.signal.aborted) call.emit('error', fail(err));
+          });
+      };
+    } else {
+      throw new DtxError('INTERNAL', `${method.methodKind} methods are not supported by registerService`);
+    }
+  }
+  server.addService(grpcServiceDefinition(service), implementation);
+}
+
+/** The methods type of a generated service, for typing handler objects. */
+export type MethodsOf<T> = T extends GenService<infer S> ? S : never;

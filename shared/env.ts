@@ -1,0 +1,36 @@
+/**
+ * The one place that reads process.env. Everything else receives these values as arguments,
+ * which keeps configuration precedence (flags > env > config file > defaults) explicit and
+ * testable.
+ */
+export interface DtxEnv {
+  /** Data directory of the local node. */
+  data?: string;
+  /** Address of the node a client command talks to (HOST:PORT). */
+  node?: string;
+  /** Bearer token for client commands. */
+  token?: string;
+  /** Node name, gRPC and HTTP listen addresses for init/start. */
+  name?: string;
+  grpc?: string;
+  http?: string;
+  /** pino level: fatal, error, warn, info, debug, trace, silent. */
+  logLevel?: string;
+}
+
+function value(name: string): string | undefined {
+  const v = process.env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+export function readEnv(): DtxEnv {
+  return {
+    data: value('DTX_DATA'),
+    node: value('DTX_NODE'),
+    token: value('DTX_TOKEN'),
+    name: value('DTX_NAME'),
+    grpc: value('DTX_GRPC'),
+    http: value('DTX_HTTP'),
+    logLevel: value('DTX_LOG_LEVEL'),
+  };
+}

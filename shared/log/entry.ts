@@ -1,0 +1,66 @@
+/**
+ * Creating and checking single signed entries. An entry is header + signature + payload; its
+ * hash is BLAKE2b-256(header || signature), and the next entry's prev_hash is that hash, so
+ * the chain vouches for every earlier signature too.
+ */
+import { blake2b256, verifySignature, type SigningKey } from '../crypto.js';
+import { bytesEqual } from '../encoding/hex.js';
+import { DtxError } from '../errors.js';
+import { decodeHeader, encodeHeader, type EntryHeader } from './entry-header.js';
+
+export interface SignedEntry {
+  header: Uint8Array;
+  signature: Uint8Array;
+  payload: Uint8Array;
+}
+
+export interface NewEntryFields {
+  epoch: number;
+  seq: number;
+  prevHash: Uint8Array;
+  timestampMs: number;
+  payloadType: number;
+}
+
+export interface CreatedEntry {
+  entry: SignedEntry;
+  hash: Uint8Array;
+}
+
+export function entryHash(header: Uint8Array, signature: Uint8Array): Uint8Array {
+  return blake2b256(header, signature);
+}
+
+export function createEntry(key: SigningKey, fields: NewEntryFields, payload: Uint8Array): CreatedEntry {
+  const header = encodeHeader({
+    ...fields,
+    origin: key.publicKey,
+    payloadLength: payload.length,
+    payloadHash: blake2b256(payload),
+  });
+  const signature = key.sign(header);
+  return { entry: { header, signature, payload }, hash: entryHash(header, signature) };
+}
+
+export interface CheckedEntry {
+  header: EntryHeader;
+  hash: Uint8Array;
+}
+
+/**
+ * Checks one entry on its own: layout, payload length and hash, and (unless the caller
+ * authenticates it through the chain instead) the origin's signature.
+ */
+export function checkEntry(entry: SignedEntry, options: { signature: boolean } = { signature: true }): CheckedEntry {
+  const header = decodeHeader(entry.header);
+  if (entry.payload.length !== header.payloadLength) {
+    throw new DtxError('MALFORMED_ENTRY', `seq ${header.seq}: payload is ${entry.payload.length} bytes, header says ${header.payloadLength}`);
+  }
+  if (!bytesEqual(blake2b256(entry.payload), header.payloadHash)) {
+    throw new DtxError('MALFORMED_ENTRY', `seq ${header.seq}: payload does not match the payload hash in the header`);
+  }
+  if (options.signature && !verifySignature(header.origin, entry.header, entry.signature)) {
+    throw new DtxError('BAD_SIGNATURE', `seq ${header.seq}: signature does not verify with the origin key`);
+  }
+  return { header, hash: entryHash(entry.header, entry.signature) };
+}

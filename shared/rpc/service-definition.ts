@@ -1,0 +1,41 @@
+/**
+ * The grpc-js adapter: turns a protobuf-es service descriptor into a grpc-js ServiceDefinition,
+ * so the server and the client share one set of paths and (de)serialisers and no .proto
+ * loading happens at run time.
+ */
+import { fromBinary, toBinary, type DescMessage, type DescService, type MessageShape } from '@bufbuild/protobuf';
+import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
+
+function serializer<M extends DescMessage>(schema: M): (message: MessageShape<M>) => Buffer {
+  return (message) => {
+    const bytes = toBinary(schema, message);
+    // Wrap, do not copy: responses can be tens of megabytes during log reads.
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+}
+
+function deserializer<M extends DescMessage>(schema: M): (bytes: Buffer) => MessageShape<M> {
+  return (bytes) => fromBinary(schema, bytes);
+}
+
+const cache = new WeakMap<DescService, ServiceDefinition>();
+
+export function grpcServiceDefinition(service: DescService): ServiceDefinition {
+  const cached = cache.get(service);
+  if (cached) return cached;
+  const definition: Record<string, MethodDefinition<unknown, unknown>> = {};
+  for (const method of service.methods) {
+    definition[method.localName] = {
+      path: `/${service.typeName}/${method.name}`,
+      originalName: method.name,
+      requestStream: method.methodKind === 'client_streaming' || method.methodKind === 'bidi_streaming',
+      responseStream: method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming',
+      requestSerialize: serializer(method.input) as (value: unknown) => Buffer,
+      requestDeserialize: deserializer(method.input),
+      responseSerialize: serializer(method.output) as (value: unknown) => Buffer,
+      responseDeserialize: deserializer(method.output),
+    };
+  }
+  cache.set(service, definition);
+  return definition;
+}

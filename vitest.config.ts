@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Integration tests start real nodes and subprocesses; give them room on 2-core machines.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    env: { DTX_LOG_LEVEL: 'silent' },
+    setupFiles: ['test/_util/setup.ts'],
+  },
+});
