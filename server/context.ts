@@ -43,14 +43,20 @@ export function resolveNodeConfig(dir: string, overrides: Partial<NodeConfig> = 
   return resolveConfig(loadConfigFile(dir), fromEnv, checkConfig(overrides, 'flags'));
 }
 
-export function openNodeContext(dir: string, options: OpenContextOptions): NodeContext {
+export async function openNodeContext(dir: string, options: OpenContextOptions): Promise<NodeContext> {
   const key = loadNodeKey(dir);
   const config = resolveNodeConfig(dir, options.overrides);
   const clock = options.clock ?? Date.now;
   const db = openDatabase(dataPath(dir, 'database'), { durability: config.durability, cacheMiB: config.cacheMiB });
   const logStore = new LogStore(db);
   const indicatorStore = new IndicatorStore(db);
-  const sequencer = Sequencer.open(db, logStore, key, clock);
+  let sequencer: Sequencer;
+  try {
+    sequencer = await Sequencer.open(db, logStore, key, clock);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return {
     dir,
     nodeId: nodeIdFromPublicKey(key.publicKey),
@@ -67,6 +73,7 @@ export function openNodeContext(dir: string, options: OpenContextOptions): NodeC
   };
 }
 
-export function closeNodeContext(context: NodeContext): void {
+export async function closeNodeContext(context: NodeContext): Promise<void> {
+  await context.sequencer.close();
   if (context.db.open) context.db.close();
 }

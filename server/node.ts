@@ -5,7 +5,7 @@ import { initCrypto } from '../shared/crypto.js';
 import type { Logger } from '../shared/logger.js';
 import type { NodeConfig } from './config/config.js';
 import { requireInitialized } from './config/data-dir.js';
-import { claimRuntime, removeRuntime, writeRuntime } from './config/runtime-file.js';
+import { claimRuntime, releaseRuntime, writeRuntime } from './config/runtime-file.js';
 import { closeNodeContext, openNodeContext, type NodeContext } from './context.js';
 import { startHttpServer, stopHttpServer, type RunningHttp } from './http/http-server.js';
 import { startGrpcServer, stopGrpcServer, type RunningGrpc } from './rpc/grpc-server.js';
@@ -29,7 +29,13 @@ export class DtxNode {
     await initCrypto();
     requireInitialized(dir);
     claimRuntime(dir);
-    const context = openNodeContext(dir, options);
+    let context: NodeContext;
+    try {
+      context = await openNodeContext(dir, options);
+    } catch (err) {
+      releaseRuntime(dir);
+      throw err;
+    }
     let grpc: RunningGrpc | undefined;
     try {
       grpc = await startGrpcServer(context);
@@ -39,7 +45,8 @@ export class DtxNode {
       return node;
     } catch (err) {
       if (grpc) grpc.server.forceShutdown();
-      closeNodeContext(context);
+      await closeNodeContext(context);
+      releaseRuntime(dir);
       throw err;
     }
   }
@@ -60,8 +67,8 @@ export class DtxNode {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await Promise.all([stopGrpcServer(this.grpc), stopHttpServer(this.http)]);
-      closeNodeContext(this.context);
-      removeRuntime(this.context.dir);
+      await closeNodeContext(this.context);
+      releaseRuntime(this.context.dir);
     })();
     return this.stopping;
   }

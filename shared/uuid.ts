@@ -9,9 +9,19 @@ import { invalidArgument } from './errors.js';
 let lastMs = 0;
 let counter = 0;
 
+// Random bytes are drawn from the OS in blocks: one call per id was a visible cost when
+// publishing tens of thousands of indicators a second.
+const POOL_BYTES = 4096;
+const pool = new Uint8Array(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+
 export function uuidv7Bytes(nowMs = Date.now()): Uint8Array {
-  const bytes = new Uint8Array(16);
-  randomFillSync(bytes);
+  if (poolOffset + 16 > POOL_BYTES) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const bytes = pool.slice(poolOffset, poolOffset + 16);
+  poolOffset += 16;
   // Within one millisecond, a 12-bit counter in rand_a keeps ids monotonic (RFC 9562 method 1).
   if (nowMs <= lastMs) {
     counter++;

@@ -1,8 +1,12 @@
 /**
- * node.json marks a running node: its pid and the addresses it actually bound (a config may say
- * port 0). It doubles as a lock, so two processes never serve one data directory.
+ * node.lock makes sure one process, and one node within it, serves a data directory: it is
+ * created with O_EXCL (so two starting processes cannot both win) and holds the owner's pid,
+ * so a lock left by a crashed process is recognised and taken over. node.json is written once
+ * the node is serving: its pid and the addresses it actually bound (a config may say port 0),
+ * which client commands read to find it.
  */
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { DtxError } from '../../shared/errors.js';
 import { dataPath } from './data-dir.js';
 
@@ -14,6 +18,9 @@ export interface RuntimeInfo {
   startedAt: string;
 }
 
+/** Directories claimed by nodes of this process (a pid alone cannot tell two of them apart). */
+const claimedHere = new Set<string>();
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -21,6 +28,10 @@ function alive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+function lockPath(dir: string): string {
+  return `${dataPath(dir, 'runtime')}.lock`;
 }
 
 /** The running node's info, or undefined when none runs (a stale file from a crash is ignored). */
@@ -35,11 +46,44 @@ export function readRuntime(dir: string): RuntimeInfo | undefined {
   }
 }
 
-export function claimRuntime(dir: string): void {
-  const running = readRuntime(dir);
-  if (running && running.pid !== process.pid) {
-    throw new DtxError('NODE_RUNNING', `a node is already running on ${dir} (pid ${running.pid}, gRPC ${running.grpc})`);
+function lockOwner(dir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(lockPath(dir), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
   }
+}
+
+/** Takes the directory's lock or throws NODE_RUNNING naming who holds it. */
+export function claimRuntime(dirArg: string): void {
+  const dir = resolve(dirArg);
+  if (claimedHere.has(dir)) throw new DtxError('NODE_RUNNING', `a node in this process is already serving ${dir}`);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath(dir), 'wx', 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      claimedHere.add(dir);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = lockOwner(dir);
+      if (owner !== undefined && owner !== process.pid && alive(owner)) {
+        const running = readRuntime(dir);
+        throw new DtxError('NODE_RUNNING', `a node is already running on ${dir} (pid ${owner}${running ? `, gRPC ${running.grpc}` : ''})`);
+      }
+      // Left behind by a process that died (or by this process before a restart): take it over.
+      rmSync(lockPath(dir), { force: true });
+    }
+  }
+  throw new DtxError('NODE_RUNNING', `could not take the lock on ${dir}; another node may be starting`);
+}
+
+export function releaseRuntime(dirArg: string): void {
+  const dir = resolve(dirArg);
+  rmSync(dataPath(dir, 'runtime'), { force: true });
+  if (claimedHere.delete(dir)) rmSync(lockPath(dir), { force: true });
 }
 
 export function writeRuntime(dir: string, info: RuntimeInfo): void {
@@ -47,8 +91,4 @@ export function writeRuntime(dir: string, info: RuntimeInfo): void {
   // Write then rename: a reader never sees half a file.
   writeFileSync(`${path}.tmp`, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   renameSync(`${path}.tmp`, path);
-}
-
-export function removeRuntime(dir: string): void {
-  rmSync(dataPath(dir, 'runtime'), { force: true });
 }

@@ -6,6 +6,7 @@
 import { RetractReason, type IndicatorInput } from '../../shared/gen/dtx/v1/indicator_pb.js';
 import { PayloadType } from '../../shared/gen/dtx/v1/log_pb.js';
 import { DtxError, invalidArgument } from '../../shared/errors.js';
+import { withPathIndex } from '../../shared/indicator/field-path.js';
 import { kindByName } from '../../shared/indicator/kinds.js';
 import { validateIndicatorInput, type NormalizedIndicator } from '../../shared/indicator/validate.js';
 import { uuidFromString, uuidToString, uuidv7Bytes } from '../../shared/uuid.js';
@@ -36,7 +37,7 @@ export class Publisher {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  publish(inputs: readonly IndicatorInput[]): PublishedItem[] {
+  async publish(inputs: readonly IndicatorInput[]): Promise<PublishedItem[]> {
     if (inputs.length === 0) throw invalidArgument('items', 'the batch is empty');
     if (inputs.length > this.maxBatch) throw invalidArgument('items', `the batch has ${inputs.length} items; at most ${this.maxBatch} per call`);
     const now = this.clock();
@@ -44,29 +45,48 @@ export class Publisher {
     const prepared: Prepared[] = inputs.map((input, index) => {
       const path = `items[${index}]`;
       const indicator = validateIndicatorInput(input, now, path);
-      const { id, version } = this.identify(input.id, path, index);
-      const key = uuidToString(id);
-      if (seen.has(key)) throw invalidArgument(`${path}.id`, 'the same id appears twice in this batch', { index: String(index) });
-      seen.add(key);
+      let identified: { id: Uint8Array; version: number };
+      try {
+        identified = this.identify(input.id, path, index);
+      } catch (err) {
+        throw withPathIndex(err, path);
+      }
+      const { id, version } = identified;
+      if (version > 1) {
+        const key = uuidToString(id);
+        if (seen.has(key)) throw invalidArgument(`${path}.id`, 'the same id appears twice in this batch', { index: String(index) });
+        seen.add(key);
+      }
       return { id, version, indicator, payload: encodeIndicatorPayload(id, version, indicator) };
     });
     const origin = this.sequencer.originIdx;
-    const newCount = prepared.filter((p) => p.version === 1).length;
-    const appended = this.sequencer.append(
+    const updates = prepared.filter((p) => p.version > 1);
+    const appended = await this.sequencer.append(
       prepared.map((p) => ({ payloadType: PayloadType.INDICATOR, payload: p.payload })),
-      (i, entry) => {
-        const p = prepared[i]!;
-        this.indicators.put({
-          id: p.id,
-          origin,
-          version: p.version,
-          entry: entry.rowid,
-          kind: kindByName(p.indicator.kind)!.code,
-          value: p.indicator.value,
-          validUntil: p.indicator.validUntilMs,
-        });
+      {
+        // Another call may have versioned or retracted one of these ids while this batch waited its turn.
+        check: () => {
+          for (const p of updates) {
+            const current = this.indicators.key(p.id, origin);
+            if (!current || current.version !== p.version - 1 || current.retractReason !== 0) {
+              throw new DtxError('ABORTED', `indicator ${uuidToString(p.id)} changed while this batch was waiting; retry`);
+            }
+          }
+        },
+        apply: (i, entry) => {
+          const p = prepared[i]!;
+          this.indicators.put({
+            id: p.id,
+            origin,
+            version: p.version,
+            entry: entry.rowid,
+            kind: kindByName(p.indicator.kind)!.code,
+            value: p.indicator.value,
+            validUntil: p.indicator.validUntilMs,
+          });
+        },
+        addedIndicators: prepared.length - updates.length,
       },
-      newCount,
     );
     return prepared.map((p, i) => ({ id: uuidToString(p.id), version: p.version, seq: appended[i]!.seq }));
   }
@@ -89,22 +109,25 @@ export class Publisher {
     return { id, version: existing.version + 1 };
   }
 
-  retract(idText: string, reason: RetractReason, comment: string): { seq: number } {
+  async retract(idText: string, reason: RetractReason, comment: string): Promise<{ seq: number }> {
     const id = uuidFromString(idText, 'id');
     if (!(reason in RetractReason) || reason === RetractReason.UNSPECIFIED) {
       throw invalidArgument('reason', 'a reason is required: false_positive, expired, legal or superseded');
     }
     if (comment.length > MAX_RETRACT_COMMENT) throw invalidArgument('comment', `at most ${MAX_RETRACT_COMMENT} characters`);
     const origin = this.sequencer.originIdx;
-    const existing = this.indicators.key(id, origin);
-    if (!existing) throw new DtxError('NOT_FOUND', `no indicator ${idText} published by this node`, { details: { field: 'id' } });
-    if (existing.retractReason !== 0) {
-      throw new DtxError('FAILED_PRECONDITION', `indicator ${idText} is already retracted`, { details: { field: 'id' } });
-    }
-    const [entry] = this.sequencer.append(
-      [{ payloadType: PayloadType.RETRACTION, payload: encodeRetractionPayload(id, reason, comment) }],
-      (_i, appended) => this.indicators.markRetracted(id, origin, reason, appended.rowid),
-    );
+    const checkRetractable = () => {
+      const existing = this.indicators.key(id, origin);
+      if (!existing) throw new DtxError('NOT_FOUND', `no indicator ${idText} published by this node`, { details: { field: 'id' } });
+      if (existing.retractReason !== 0) {
+        throw new DtxError('FAILED_PRECONDITION', `indicator ${idText} is already retracted`, { details: { field: 'id' } });
+      }
+    };
+    checkRetractable();
+    const [entry] = await this.sequencer.append([{ payloadType: PayloadType.RETRACTION, payload: encodeRetractionPayload(id, reason, comment) }], {
+      check: checkRetractable,
+      apply: (_i, appended) => this.indicators.markRetracted(id, origin, reason, appended.rowid),
+    });
     return { seq: entry!.seq };
   }
 }

@@ -3,6 +3,7 @@
  */
 import type { Indicator } from '../../shared/gen/dtx/v1/indicator_pb.js';
 import { DtxError, invalidArgument } from '../../shared/errors.js';
+import { withPathIndex } from '../../shared/indicator/field-path.js';
 import { canonicalValue, kindByName } from '../../shared/indicator/kinds.js';
 import { uuidFromString } from '../../shared/uuid.js';
 import type { IndicatorStore } from '../db/indicator-store.js';
@@ -39,7 +40,11 @@ export class IndicatorQuery {
     const resolved = queries.map((q, index) => {
       const kind = kindByName(q.kind);
       if (!kind) throw invalidArgument(`queries[${index}].kind`, `unknown kind "${q.kind}"`, { index: String(index) });
-      return { code: kind.code, value: canonicalValue(kind, q.value, `queries[${index}].value`) };
+      try {
+        return { code: kind.code, value: canonicalValue(kind, q.value, `queries[${index}].value`) };
+      } catch (err) {
+        throw withPathIndex(err, `queries[${index}]`);
+      }
     });
     const filter = { ...options, nowMs: this.clock() };
     const results: LookupMatch[] = [];

@@ -5,7 +5,8 @@
 import { toHex } from '../encoding/hex.js';
 import { DtxError, type ErrorCode } from '../errors.js';
 import { ChainVerifier } from './chain-verifier.js';
-import { checkEntry, type SignedEntry } from './entry.js';
+import { entryHash, type SignedEntry } from './entry.js';
+import { decodeHeader } from './entry-header.js';
 
 export interface AuditProblem {
   seq: number | undefined;
@@ -35,9 +36,11 @@ export async function auditLog(origin: Uint8Array, batches: AsyncIterable<Signed
         let seq: number | undefined;
         try {
           // Re-anchor on the bad entry so later problems are found too, not hidden behind this one.
-          const checked = checkEntry(entry, { signature: false });
-          seq = checked.header.seq;
-          verifier = new ChainVerifier(origin, { epoch: checked.header.epoch, seq, hash: checked.hash });
+          // Only the header is read: the entry hash covers header and signature, not the payload,
+          // so an altered payload still links correctly to the next entry.
+          const header = decodeHeader(entry.header);
+          seq = header.seq;
+          verifier = new ChainVerifier(origin, { epoch: header.epoch, seq, hash: entryHash(entry.header, entry.signature) });
         } catch {
           // Undecodable: keep the previous anchor.
         }

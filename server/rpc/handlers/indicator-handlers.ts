@@ -13,8 +13,8 @@ export const indicatorPolicy: ServicePolicy<Methods> = {
 
 export function indicatorHandlers(node: NodeContext): ServiceHandlers<Methods> {
   return {
-    publish: (request) => {
-      const items = node.publisher.publish(request.items);
+    publish: async (request) => {
+      const items = await node.publisher.publish(request.items);
       node.logger.debug({ count: items.length }, 'published');
       return { items: items.map((item) => ({ id: item.id, version: item.version, seq: BigInt(item.seq) })) };
     },
@@ -25,8 +25,8 @@ export function indicatorHandlers(node: NodeContext): ServiceHandlers<Methods> {
         includeExpired: request.includeExpired,
       }),
     }),
-    retractIndicator: (request) => {
-      const { seq } = node.publisher.retract(request.id, request.reason, request.comment);
+    retractIndicator: async (request) => {
+      const { seq } = await node.publisher.retract(request.id, request.reason, request.comment);
       node.logger.info({ seq }, 'indicator retracted');
       return { seq: BigInt(seq) };
     },

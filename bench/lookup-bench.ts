@@ -1,0 +1,130 @@
+/**
+ * Exact lookups of (kind, value) pairs at N stored indicators: in this process straight on
+ * IndicatorQuery (read-only database connection to the cached dataset), then over gRPC against
+ * a node process started on it, one pair per call and one call of 10,000 pairs.
+ */
+import { DtxClient } from '../client/index.js';
+import { dataPath, readAdminToken } from '../server/config/data-dir.js';
+import { openDatabase } from '../server/db/database.js';
+import { IndicatorStore } from '../server/db/indicator-store.js';
+import { IndicatorQuery } from '../server/indicators/query.js';
+import type { Dataset } from './dataset.js';
+import { randomPair, type LookupPair } from './indicator-mix.js';
+import { median, percentile, type Results } from './metrics.js';
+import { startNodeProcess } from './node-process.js';
+import type { BenchOptions } from './options.js';
+import { Budget, fmt, progress } from './progress.js';
+import { Random } from './random.js';
+
+const INPROC_SAMPLES = 20_000;
+const BATCH_SIZE = 10_000;
+/** Fewer in --quick, so that it stays well under a minute. */
+const grpcSamples = (options: BenchOptions) => (options.quick ? 3_000 : 10_000);
+const batchRuns = (options: BenchOptions) => (options.quick ? 3 : 5);
+const OPTIONS = { includeRetracted: false, includeExpired: false };
+
+/** `count` pairs drawn from the dataset's samples (each once while they last). */
+function draw(samples: readonly LookupPair[], count: number, random: Random): LookupPair[] {
+  const out: LookupPair[] = [];
+  while (out.length < count) out.push(...random.shuffle([...samples]).slice(0, count - out.length));
+  return out;
+}
+
+/** The 10,000 pairs of the batch lookups, the same in process and over gRPC: half stored, half not. */
+function batchQueries(dataset: Dataset): LookupPair[] {
+  const random = new Random(0xba7c4);
+  const hits = draw(dataset.samples, BATCH_SIZE / 2, random);
+  const misses = Array.from({ length: BATCH_SIZE / 2 }, () => randomPair(random));
+  return random.shuffle([...hits, ...misses]);
+}
+
+export function runInProcessLookups(dataset: Dataset, options: BenchOptions, results: Results): void {
+  const db = openDatabase(dataPath(dataset.dir, 'database'), { readonly: true });
+  try {
+    const query = new IndicatorQuery(new IndicatorStore(db));
+    const random = new Random(0x10c4);
+    for (const pair of draw(dataset.samples, 2_000, random)) query.lookup([pair], OPTIONS);
+    progress(`lookup: ${fmt(INPROC_SAMPLES)} single lookups in process at ${fmt(dataset.size)} stored`);
+    const budget = new Budget('lookup in process', options.quick ? 20_000 : 60_000);
+    const latencies: number[] = [];
+    let missing = 0;
+    for (const pair of draw(dataset.samples, INPROC_SAMPLES, random)) {
+      if (budget.expired) break;
+      const t0 = performance.now();
+      const found = query.lookup([pair], OPTIONS);
+      latencies.push(performance.now() - t0);
+      if (found.length === 0) missing++;
+    }
+    if (missing > 0) throw new Error(`${missing} stored sample pairs were not found in process`);
+    const note = `${fmt(latencies.length)} lookups, 1 pair each`;
+    results.add({ name: 'lookup-inproc-p50', value: percentile(latencies, 50), unit: 'ms', note });
+    results.add({ name: 'lookup-inproc-p99', value: percentile(latencies, 99), unit: 'ms', target: { kind: 'max', value: 1 } });
+
+    // The batch of the gRPC measurement, without the transport: what the node's handler spends.
+    const queries = batchQueries(dataset);
+    const times: number[] = [];
+    for (let run = 0; run <= batchRuns(options); run++) {
+      const t0 = performance.now();
+      query.lookup(queries, OPTIONS);
+      if (run > 0) times.push(performance.now() - t0);
+    }
+    results.add({ name: 'lookup-batch-10k-inproc-ms', value: median(times), unit: 'ms', note: `IndicatorQuery.lookup of the same batch, median of ${times.length}` });
+  } finally {
+    db.close();
+  }
+}
+
+export async function runGrpcLookups(dataset: Dataset, options: BenchOptions, results: Results): Promise<void> {
+  progress(`lookup: starting a node on the dataset (${fmt(dataset.size)} stored)`);
+  const node = await startNodeProcess(dataset.dir, 'lookup');
+  const client = new DtxClient({ address: node.address, token: readAdminToken(dataset.dir), timeoutMs: 30_000 });
+  try {
+    await client.ready(10_000);
+    const random = new Random(0x6e9c);
+    for (const pair of draw(dataset.samples, 500, random)) await client.lookup([pair]);
+
+    progress(`lookup: ${fmt(grpcSamples(options))} single lookups over gRPC, one at a time`);
+    const budget = new Budget('lookup over gRPC', options.quick ? 20_000 : 60_000);
+    const latencies: number[] = [];
+    for (const pair of draw(dataset.samples, grpcSamples(options), random)) {
+      if (budget.expired) break;
+      const t0 = performance.now();
+      const found = await client.lookup([pair]);
+      latencies.push(performance.now() - t0);
+      if (found.length !== 1) throw new Error(`a stored pair was not found over gRPC: ${pair.kind} ${pair.value}`);
+    }
+    results.add({ name: 'lookup-grpc-p50', value: percentile(latencies, 50), unit: 'ms', note: `${fmt(latencies.length)} calls, 1 pair each` });
+    results.add({ name: 'lookup-grpc-p99', value: percentile(latencies, 99), unit: 'ms', target: { kind: 'max', value: 3 } });
+
+    await batchLookups(client, dataset, batchRuns(options), results);
+    const rss = node.peakRssMb();
+    results.add({ name: 'node-peak-rss-mb-lookup', value: rss, unit: 'MiB', note: `VmHWM of the node process, ${fmt(dataset.size)} stored` });
+  } finally {
+    client.close();
+    await node.stop();
+  }
+}
+
+async function batchLookups(client: DtxClient, dataset: Dataset, runs: number, results: Results): Promise<void> {
+  const queries = batchQueries(dataset);
+  const stored = BATCH_SIZE / 2;
+  progress(`lookup: ${runs} calls of ${fmt(BATCH_SIZE)} pairs (half stored, half not)`);
+  await client.lookup(queries);
+  const times: number[] = [];
+  let matched = 0;
+  for (let run = 0; run < runs; run++) {
+    const t0 = performance.now();
+    const found = await client.lookup(queries);
+    times.push(performance.now() - t0);
+    matched = found.length;
+  }
+  if (matched < stored) throw new Error(`the batch lookup matched ${matched} of ${stored} stored pairs`);
+  progress(`lookup: batch times ${times.map((t) => t.toFixed(0)).join(', ')} ms; ${fmt(matched)} queries matched`);
+  results.add({
+    name: 'lookup-batch-10k-ms',
+    value: median(times),
+    unit: 'ms',
+    target: { kind: 'max', value: 100 },
+    note: `median of ${runs}; ${fmt(matched)} of ${fmt(BATCH_SIZE)} matched`,
+  });
+}

@@ -1,0 +1,37 @@
+import { initCrypto, generateSigningKey } from '/work/main/dist/shared/crypto.js';
+import { initDataDir } from '/work/main/dist/server/config/data-dir.js';
+import { openNodeContext } from '/work/main/dist/server/context.js';
+import { silentLogger } from '/work/main/dist/shared/logger.js';
+import { create } from '@bufbuild/protobuf';
+import { IndicatorInputSchema, Tlp } from '/work/main/dist/shared/gen/dtx/v1/indicator_pb.js';
+import { validateIndicatorInput } from '/work/main/dist/shared/indicator/validate.js';
+import { encodeIndicatorPayload } from '/work/main/dist/server/indicators/mapping.js';
+import { createEntry } from '/work/main/dist/shared/log/entry.js';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+await initCrypto();
+rmSync('/tmp/pubbench', { recursive: true, force: true });
+await initDataDir('/tmp/pubbench', {});
+const dur = process.argv[2] || 'full';
+const ctx = await openNodeContext('/tmp/pubbench', { logger: silentLogger(), overrides: { durability: dur } });
+const N = 50000, B = 1000;
+const batches = [];
+for (let b = 0; b < N / B; b++) {
+  const items = [];
+  for (let i = 0; i < B; i++) items.push(create(IndicatorInputSchema, { kind: 'account.email', value: randomBytes(32).toString('hex'), tlp: Tlp.AMBER, normalizer: 'email-v1', keyEpoch: 1, tags: ['proxy'] }));
+  batches.push(items);
+}
+let t = performance.now();
+const norm = batches[0].map(i => validateIndicatorInput(i, Date.now(), 'x'));
+console.log('validate µs', ((performance.now()-t)/B*1000).toFixed(1));
+t = performance.now();
+const payloads = norm.map(n => encodeIndicatorPayload(randomBytes(16), 1, n));
+console.log('encode µs', ((performance.now()-t)/B*1000).toFixed(1));
+const key = generateSigningKey();
+t = performance.now();
+for (const p of payloads) createEntry(key, {epoch:1, seq:1, prevHash:new Uint8Array(32), timestampMs: Date.now(), payloadType:1}, p);
+console.log('createEntry µs', ((performance.now()-t)/B*1000).toFixed(1));
+t = performance.now();
+for (const items of batches) await ctx.publisher.publish(items);
+const dt = performance.now() - t;
+console.log(dur, 'in-process publish/s', Math.round(N / dt * 1000));

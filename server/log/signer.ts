@@ -1,0 +1,101 @@
+/**
+ * Main-thread side of the signer worker: packs a batch, sends it, and resolves with the signed
+ * headers, signatures and entry hashes in order.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { SigningKey } from '../../shared/crypto.js';
+import { signingKeyToPem } from '../../shared/crypto.js';
+import { DtxError } from '../../shared/errors.js';
+import { HEADER_BYTES } from '../../shared/log/entry-header.js';
+import type { SignRequest, SignResponse } from './signer-protocol.js';
+
+export interface SignedBatch {
+  header(i: number): Uint8Array;
+  signature(i: number): Uint8Array;
+  hash(i: number): Uint8Array;
+}
+
+/**
+ * The worker must be plain JavaScript. From the build (dist/) it sits next to this file; when
+ * the sources run under the test runner, the built copy in dist/ is used (npm test builds first).
+ */
+function workerPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  const sibling = join(dirname(here), 'signer-worker.js');
+  if (!here.endsWith('.ts')) return sibling;
+  const built = join(dirname(here), '..', '..', 'dist', 'server', 'log', 'signer-worker.js');
+  if (!existsSync(built)) throw new DtxError('INTERNAL', `signer worker not built: run npm run build (looked for ${built})`);
+  return built;
+}
+
+export class Signer {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: SignResponse) => void; reject: (e: Error) => void }>();
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (message: SignResponse) => {
+      const waiter = this.pending.get(message.id);
+      if (!waiter) return;
+      this.pending.delete(message.id);
+      waiter.resolve(message);
+    });
+    worker.on('error', (err) => this.failAll(err));
+    worker.on('exit', (code) => this.failAll(new Error(`signer worker exited with code ${code}`)));
+  }
+
+  static async start(key: SigningKey): Promise<Signer> {
+    const worker = new Worker(workerPath(), { workerData: { keyPem: signingKeyToPem(key) } });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+    });
+    return new Signer(worker);
+  }
+
+  private failAll(err: Error): void {
+    for (const waiter of this.pending.values()) waiter.reject(new DtxError('INTERNAL', 'signer failed', { cause: err }));
+    this.pending.clear();
+  }
+
+  async sign(
+    head: { epoch: number; seq: number; hash: Uint8Array },
+    timestampMs: number,
+    items: readonly { payloadType: number; payload: Uint8Array }[],
+  ): Promise<SignedBatch> {
+    const n = items.length;
+    const types = new Uint16Array(n);
+    const offsets = new Uint32Array(n + 1);
+    let total = 0;
+    items.forEach((item, i) => {
+      types[i] = item.payloadType;
+      offsets[i] = total;
+      total += item.payload.length;
+    });
+    offsets[n] = total;
+    const payloads = new Uint8Array(total);
+    items.forEach((item, i) => payloads.set(item.payload, offsets[i]));
+    const id = this.nextId++;
+    const request: SignRequest = { id, epoch: head.epoch, startSeq: head.seq + 1, prevHash: head.hash, timestampMs, types, offsets, payloads };
+    const response = await new Promise<SignResponse>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage(request, [types.buffer, offsets.buffer, payloads.buffer]);
+    });
+    if (response.error || !response.headers || !response.signatures || !response.hashes) {
+      throw new DtxError('INTERNAL', `signing failed: ${response.error ?? 'empty response'}`);
+    }
+    const { headers, signatures, hashes } = response;
+    return {
+      header: (i) => headers.subarray(i * HEADER_BYTES, (i + 1) * HEADER_BYTES),
+      signature: (i) => signatures.subarray(i * 64, (i + 1) * 64),
+      hash: (i) => hashes.subarray(i * 32, (i + 1) * 32),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.failAll(new Error('signer closed'));
+    await this.worker.terminate();
+  }
+}
