@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two cores: run two test files at a time (each e2e file mostly waits on subprocesses).
+    maxWorkers: 2,
     env: { DTX_LOG_LEVEL: 'silent' },
     setupFiles: ['test/_util/setup.ts'],
   },

@@ -10,7 +10,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { initCrypto } from '../shared/crypto.js';
 import { IndicatorInputSchema } from '../shared/gen/dtx/v1/indicator_pb.js';
 import { silentLogger } from '../shared/logger.js';
@@ -23,6 +23,7 @@ import { CACHE_DIR } from './paths.js';
 import { Budget, fmt, progress, throttled } from './progress.js';
 import { Random } from './random.js';
 import { datasetHealth } from './dataset-check.js';
+import { removeStaleScratch, scratchDir } from './scratch-dirs.js';
 
 /** Bump when the generated data changes, so old caches are rebuilt. */
 export const GENERATOR_VERSION = 1;
@@ -65,7 +66,9 @@ export async function ensureDataset(size: number): Promise<Dataset> {
   }
   progress(`dataset: building ${fmt(size)} indicators (${problem})`);
   rmSync(root, { recursive: true, force: true });
-  const staging = `${root}.building-${process.pid}`;
+  const building = `${basename(root)}.building`;
+  removeStaleScratch(CACHE_DIR, building);
+  const staging = scratchDir(CACHE_DIR, building);
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   try {

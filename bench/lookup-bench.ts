@@ -83,6 +83,7 @@ export async function runGrpcLookups(dataset: Dataset, options: BenchOptions, re
     const random = new Random(0x6e9c);
     for (const pair of draw(dataset.samples, 500, random)) await client.lookup([pair]);
 
+    await unaryFloor(client, options, results);
     progress(`lookup: ${fmt(grpcSamples(options))} single lookups over gRPC, one at a time`);
     const budget = new Budget('lookup over gRPC', options.quick ? 20_000 : 60_000);
     const latencies: number[] = [];
@@ -103,6 +104,21 @@ export async function runGrpcLookups(dataset: Dataset, options: BenchOptions, re
     client.close();
     await node.stop();
   }
+}
+
+/** The cost of any unary call on this machine: GetNodeInfo (no token, two tiny messages). */
+async function unaryFloor(client: DtxClient, options: BenchOptions, results: Results): Promise<void> {
+  const count = options.quick ? 1_000 : 3_000;
+  progress(`lookup: ${fmt(count)} GetNodeInfo calls, one at a time (the gRPC floor)`);
+  const budget = new Budget('GetNodeInfo over gRPC', 20_000);
+  const latencies: number[] = [];
+  for (let i = 0; i < count && !budget.expired; i++) {
+    const t0 = performance.now();
+    await client.nodeInfo();
+    latencies.push(performance.now() - t0);
+  }
+  results.add({ name: 'rpc-nodeinfo-p50', value: percentile(latencies, 50), unit: 'ms', note: `GetNodeInfo, ${fmt(latencies.length)} calls: the unary-call floor` });
+  results.add({ name: 'rpc-nodeinfo-p99', value: percentile(latencies, 99), unit: 'ms' });
 }
 
 async function batchLookups(client: DtxClient, dataset: Dataset, runs: number, results: Results): Promise<void> {

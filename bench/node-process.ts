@@ -25,6 +25,12 @@ export function profileNodesInto(dir: string): void {
 process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`bench: ${signal}, stopping\n`);
+    process.exit(130);
+  });
+}
 
 export interface NodeProcess {
   readonly pid: number;

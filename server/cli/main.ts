@@ -3,7 +3,8 @@
  * The dtx command. Node commands (init, start) work on a data directory; client commands talk
  * to a node over gRPC. Errors are one line on stderr and a non-zero exit.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { DtxError } from '../../shared/errors.js';
 import { VERSION } from '../../shared/version.js';
 import { registerNodeCommands } from './commands/node-commands.js';
 import { registerPublishCommand } from './commands/publish.js';
@@ -16,7 +17,9 @@ const program = new Command()
   .name('dtx')
   .description('DTX, the Distillation Threat Exchange: share signed indicators of model-distillation campaigns between labs')
   .version(VERSION)
-  .showHelpAfterError('(run with --help for usage)')
+  // Parse errors go through reportError like every other error: one "dtx: ..." line, exit 2.
+  .exitOverride()
+  .configureOutput({ outputError: () => {} })
   .addHelpText(
     'after',
     `
@@ -38,5 +41,12 @@ registerWriteCommands(program);
 registerVerifyCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // Help and --version also arrive here, with exit code 0.
+    if (err.exitCode === 0) return;
+    const message = err.message.replace(/^error: /, '');
+    process.exitCode = reportError(new DtxError('INVALID_ARGUMENT', `${message} (see dtx --help)`));
+    return;
+  }
   process.exitCode = reportError(err);
 });

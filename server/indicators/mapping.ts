@@ -7,32 +7,13 @@ import { IndicatorSchema, type Indicator, type RetractReason } from '../../share
 import { IndicatorPayloadSchema, RetractionPayloadSchema } from '../../shared/gen/dtx/v1/log_pb.js';
 import type { NormalizedIndicator } from '../../shared/indicator/validate.js';
 import { decodeHeader } from '../../shared/log/entry-header.js';
+import { writeIndicatorPayload } from '../../shared/log/indicator-payload-writer.js';
 import { nodeIdFromPublicKey } from '../../shared/node-id.js';
 import { uuidToString } from '../../shared/uuid.js';
 import type { IndicatorEntryRow } from '../db/indicator-store.js';
 
 export function encodeIndicatorPayload(id: Uint8Array, version: number, n: NormalizedIndicator): Uint8Array {
-  return toBinary(
-    IndicatorPayloadSchema,
-    create(IndicatorPayloadSchema, {
-      id,
-      version,
-      kind: n.kind,
-      value: n.value,
-      tlp: n.tlp,
-      confidence: n.confidence,
-      action: n.action,
-      validFromMs: BigInt(n.validFromMs),
-      validUntilMs: BigInt(n.validUntilMs),
-      tags: n.tags,
-      campaign: n.campaign,
-      techniques: n.techniques,
-      description: n.description,
-      normalizer: n.normalizer,
-      keyEpoch: n.keyEpoch,
-      maxDistance: n.maxDistance,
-    }),
-  );
+  return writeIndicatorPayload({ ...n, id, version });
 }
 
 export function encodeRetractionPayload(indicatorId: Uint8Array, reason: RetractReason, comment: string): Uint8Array {

@@ -65,7 +65,7 @@ export class Publisher {
       prepared.map((p) => ({ payloadType: PayloadType.INDICATOR, payload: p.payload })),
       {
         // Another call may have versioned or retracted one of these ids while this batch waited its turn.
-        check: () => {
+        check: updates.length === 0 ? undefined : () => {
           for (const p of updates) {
             const current = this.indicators.key(p.id, origin);
             if (!current || current.version !== p.version - 1 || current.retractReason !== 0) {

@@ -1,15 +1,15 @@
 /**
  * Appends to this node's own log. Each header holds the hash of the previous signed entry, so
- * signing is sequential: one sequencer owns the head, and batches pass through it one at a time
+ * signing is sequential: one sequencer owns the head, and batches pass through it in order
  * (signed in the worker, then stored in one SQLite transaction with their view updates).
- * Callers prepare their next batch (validate, encode) while the current one is being signed.
+ * Callers prepare their next batch (validate, encode) while the current group is being signed.
  */
 import type { SigningKey } from '../../shared/crypto.js';
 import { decodeHeader, ZERO_HASH } from '../../shared/log/entry-header.js';
 import type { ChainHead } from '../../shared/log/chain-verifier.js';
 import type { Db } from '../db/database.js';
 import type { LogStore } from '../db/log-store.js';
-import { Signer } from './signer.js';
+import { Signer, type SignedBatch } from './signer.js';
 
 export const OWN_EPOCH = 1;
 
@@ -28,7 +28,7 @@ export interface AppendedEntry {
 
 export interface AppendHooks {
   /**
-   * Runs inside the transaction before anything is written. Throwing aborts the batch with
+   * Runs when the batch's turn comes, before it is signed. Throwing rejects the batch with
    * nothing stored: the place to re-check facts the caller read before waiting its turn.
    */
   check?: () => void;
@@ -40,10 +40,18 @@ export interface AppendHooks {
 
 export type AppendListener = (origin: number, head: ChainHead) => void;
 
+interface Job {
+  items: readonly PendingEntry[];
+  hooks: AppendHooks;
+  resolve: (entries: AppendedEntry[]) => void;
+  reject: (err: unknown) => void;
+}
+
 export class Sequencer {
   private current: ChainHead | undefined;
   private lastTimestamp = 0;
-  private turn: Promise<unknown> = Promise.resolve();
+  private readonly queue: Job[] = [];
+  private draining: Promise<void> | undefined;
   private readonly listeners = new Set<AppendListener>();
 
   private constructor(
@@ -75,41 +83,102 @@ export class Sequencer {
     return () => this.listeners.delete(listener);
   }
 
-  /** Signs and stores the entries in order. Rejects, with nothing stored and the head unchanged, if anything fails. */
+  /**
+   * Signs and stores the entries in order, after every batch queued before them. Rejects, with
+   * nothing of this batch stored, if its check fails or storing fails.
+   */
   append(items: readonly PendingEntry[], hooks: AppendHooks): Promise<AppendedEntry[]> {
-    const run = this.turn.then(() => this.signAndStore(items, hooks));
-    this.turn = run.catch(() => undefined);
-    return run;
+    if (items.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ items, hooks, resolve, reject });
+      this.draining ??= this.drain().finally(() => {
+        this.draining = undefined;
+      });
+    });
   }
 
-  private async signAndStore(items: readonly PendingEntry[], hooks: AppendHooks): Promise<AppendedEntry[]> {
-    if (items.length === 0) return [];
+  /**
+   * Group commit: every batch that queued while the previous group was being signed goes into
+   * the next group, signed in one worker call and stored in one transaction, so one fsync
+   * covers them all. Checks run before signing; they stay valid until the commit because all
+   * writes to this origin's log and view go through this loop.
+   */
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const jobs = this.takeGroup();
+      if (jobs.length === 0) continue;
+      try {
+        this.storeGroup(jobs, await this.signGroup(jobs));
+      } catch (err) {
+        for (const job of jobs) job.reject(err);
+      }
+    }
+  }
+
+  /**
+   * The next group: queued jobs in order, with at most one that has a check. Jobs without one
+   * only add fresh indicators and cannot invalidate a check; two checked jobs in one group could
+   * (both versioning one indicator), so the second waits for the next group.
+   */
+  private takeGroup(): Job[] {
+    const jobs: Job[] = [];
+    let checked = false;
+    while (this.queue.length > 0) {
+      const job = this.queue[0]!;
+      if (job.hooks.check) {
+        if (checked) break;
+        checked = true;
+      }
+      this.queue.shift();
+      try {
+        job.hooks.check?.();
+        jobs.push(job);
+      } catch (err) {
+        job.reject(err);
+      }
+    }
+    return jobs;
+  }
+
+  private signGroup(jobs: readonly Job[]): Promise<{ start: ChainHead; timestampMs: number; signed: SignedBatch }> {
     const start = this.current ?? { epoch: OWN_EPOCH, seq: 0, hash: ZERO_HASH };
     const timestampMs = Math.max(this.clock(), this.lastTimestamp);
-    const signed = await this.signer.sign(start, timestampMs, items);
-    const appended: AppendedEntry[] = [];
+    const items = jobs.length === 1 ? jobs[0]!.items : jobs.flatMap((job) => job.items);
+    return this.signer.sign(start, timestampMs, items).then((signed) => ({ start, timestampMs, signed }));
+  }
+
+  private storeGroup(jobs: readonly Job[], group: { start: ChainHead; timestampMs: number; signed: SignedBatch }): void {
+    const { start, timestampMs, signed } = group;
+    const results: AppendedEntry[][] = [];
+    let index = 0;
     this.db.transaction(() => {
-      hooks.check?.();
-      for (let i = 0; i < items.length; i++) {
-        const seq = start.seq + i + 1;
-        const rowid = this.log.appendEntry(this.originIdx, start.epoch, seq, signed.header(i), signed.signature(i), items[i]!.payload);
-        const entry = { rowid, epoch: start.epoch, seq, hash: signed.hash(i), timestampMs };
-        appended.push(entry);
-        hooks.apply(i, entry);
+      let added = 0;
+      for (const job of jobs) {
+        const appended: AppendedEntry[] = [];
+        job.items.forEach((item, i) => {
+          const seq = start.seq + index + 1;
+          const rowid = this.log.appendEntry(this.originIdx, start.epoch, seq, signed.header(index), signed.signature(index), item.payload);
+          const entry = { rowid, epoch: start.epoch, seq, hash: signed.hash(index), timestampMs };
+          appended.push(entry);
+          job.hooks.apply(i, entry);
+          index++;
+        });
+        added += job.hooks.addedIndicators ?? 0;
+        results.push(appended);
       }
-      this.log.setHead(this.originIdx, { epoch: start.epoch, seq: start.seq + items.length, hash: signed.hash(items.length - 1) }, items.length, hooks.addedIndicators ?? 0);
+      this.log.setHead(this.originIdx, { epoch: start.epoch, seq: start.seq + index, hash: signed.hash(index - 1) }, index, added);
     })();
-    // Only after commit does the in-memory head move.
-    const head = { epoch: start.epoch, seq: start.seq + items.length, hash: new Uint8Array(signed.hash(items.length - 1)) };
+    // Only after commit does the in-memory head move and do callers hear back.
+    const head = { epoch: start.epoch, seq: start.seq + index, hash: new Uint8Array(signed.hash(index - 1)) };
     this.current = head;
     this.lastTimestamp = timestampMs;
+    jobs.forEach((job, i) => job.resolve(results[i]!));
     for (const listener of this.listeners) listener(this.originIdx, head);
-    return appended;
   }
 
   /** Waits for batches in flight, then stops the signer. */
   async close(): Promise<void> {
-    await this.turn;
+    await this.draining;
     await this.signer.close();
   }
 }

@@ -12,6 +12,7 @@ import { expect } from 'vitest';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(REPO_ROOT, 'dist', 'server', 'cli', 'main.js');
+if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
 
 /** Safety net for a hung subprocess; generous, never asserted. */
 const RUN_LIMIT_MS = 45_000;
@@ -29,6 +30,7 @@ export interface CliResult {
 export interface RunOptions {
   /** Extra environment variables (DTX_* from the test runner's own environment are never passed on). */
   env?: Record<string, string>;
+  /** Defaults to the OS temp directory, so a command missing --data never finds a ./data node by accident. */
   cwd?: string;
   /** Written to the child's stdin, which is then closed (stdin is always closed). */
   input?: string;
@@ -48,7 +50,7 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 export function dtx(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: options.cwd ?? REPO_ROOT,
+      cwd: options.cwd ?? tmpdir(),
       env: cliEnv(options.env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
@@ -183,7 +185,7 @@ function readRuntime(dir: string): RuntimeInfo | undefined {
  */
 export async function startNode(dir: string, extra: readonly string[] = []): Promise<RunningNode> {
   const proc = spawn(process.execPath, [CLI, 'start', '--data', dir, ...extra], {
-    cwd: REPO_ROOT,
+    cwd: tmpdir(),
     env: cliEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -198,12 +200,18 @@ export async function startNode(dir: string, extra: readonly string[] = []): Pro
       r(exited);
     }),
   );
-  const info = await waitFor(`node.json in ${dir}`, () => {
-    if (exited) throw new Error(`dtx start exited ${exited.code ?? exited.signal}; stderr: ${stderr}`);
-    const runtime = readRuntime(dir);
-    // The banner is printed right after node.json is written; wait for its last line.
-    return runtime && /Ctrl-C/.test(stdout) ? runtime : undefined;
-  });
+  let info: RuntimeInfo;
+  try {
+    info = await waitFor(`node.json in ${dir}`, () => {
+      if (exited) throw new Error(`dtx start exited ${exited.code ?? exited.signal}; stderr: ${stderr}`);
+      const runtime = readRuntime(dir);
+      // The banner is printed right after node.json is written; wait for its last line.
+      return runtime && /Ctrl-C/.test(stdout) ? runtime : undefined;
+    });
+  } catch (err) {
+    if (!exited) proc.kill('SIGKILL'); // never leave a half-started node behind
+    throw err;
+  }
   let stopping: Promise<StopResult> | undefined;
   return {
     dir,

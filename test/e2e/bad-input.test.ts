@@ -76,11 +76,6 @@ describe.concurrent('publish rejects bad flags', () => {
     expectDtxError(r, 'INVALID_ARGUMENT', /value/);
   });
 
-  it('an unknown ATLAS technique id', async () => {
-    const r = await publish('--kind', 'network.ip', '--value', '192.0.2.15', '--tlp', 'AMBER', '--technique', 'T1059');
-    expectDtxError(r, 'INVALID_ARGUMENT', /technique/);
-  });
-
   it('unknown --kind: the option parser rejects it and lists the kinds', async () => {
     const r = await publishUnknownKind();
     expect(r.code).not.toBe(0);

@@ -120,13 +120,9 @@ describe('publish from flags, get and query', () => {
     });
 
     it('query for an unknown value prints nothing on stdout and exits 0', async () => {
-      const [table, json] = await Promise.all([
-        dtx(['query', '--data', dir, '--kind', 'network.ip', '--value', '203.0.113.8']),
-        query(dir, 'network.ip', '203.0.113.8'),
-      ]);
-      expect(table.code).toBe(0);
-      expect(table.stdout).toBe('');
-      expect(json).toEqual([]);
+      const r = await dtx(['query', '--data', dir, '--kind', 'network.ip', '--value', '203.0.113.8']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('');
     });
   });
 });
@@ -229,10 +225,5 @@ describe('retract', () => {
     const r = await dtx(['retract', id, '--reason', 'false_positive', '--data', dir]);
     expectDtxError(r, 'FAILED_PRECONDITION');
     expect(await dtxJson<LogRow[]>(['log', '--data', dir, '--after', String(retractSeq), '--json'])).toEqual([]);
-  });
-
-  it('retracting an unknown id fails with NOT_FOUND', async () => {
-    const r = await dtx(['retract', '01a20d42-0000-7000-8000-000000000000', '--reason', 'expired', '--data', dir]);
-    expectDtxError(r, 'NOT_FOUND');
   });
 });

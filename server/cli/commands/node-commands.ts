@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { initCrypto } from '../../../shared/crypto.js';
 import { createLogger } from '../../../shared/logger.js';
 import { dataPath, initDataDir, isInitialized } from '../../config/data-dir.js';
-import { DtxNode } from '../../node.js';
 import { defaultDataDir } from '../connect.js';
 import { notice, stringify } from '../output.js';
 
@@ -61,6 +60,8 @@ export function registerNodeCommands(program: Command): void {
       }
       const logger = createLogger();
       const overrides = { name: flags.name, grpc: flags.grpc, http: flags.http };
+      // Loaded here, not at the top: client commands should not pay for the server's modules.
+      const { DtxNode } = await import('../../node.js');
       const node = await DtxNode.start(dir, { logger, overrides });
       logger.info({ nodeId: node.nodeId, grpc: node.grpcAddress, http: node.httpAddress }, 'node started');
       process.stdout.write(

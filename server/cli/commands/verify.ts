@@ -5,7 +5,6 @@
 import type { Command } from 'commander';
 import { verifyNodeLog, type OriginAudit } from '../../../client/index.js';
 import { initCrypto } from '../../../shared/crypto.js';
-import { auditDatabase } from '../../log/audit-database.js';
 import { formatOf, withClientOptions, type ClientFlags } from '../common.js';
 import { defaultDataDir, withClient } from '../connect.js';
 import { printRows, stringify } from '../output.js';
@@ -23,7 +22,7 @@ export function registerVerifyCommand(program: Command): void {
   ).action(async (flags: VerifyFlags) => {
     await initCrypto();
     const reports: OriginAudit[] = flags.offline
-      ? await auditDatabase(defaultDataDir(flags.data))
+      ? await (await import('../../log/audit-database.js')).auditDatabase(defaultDataDir(flags.data))
       : await withClient(flags, (client) => verifyNodeLog(client));
     const format = formatOf(flags);
     const problems = reports.reduce((n, r) => n + r.problems.length, 0);
