@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { ensureDataset, type Dataset } from './dataset.js';
+import { warmDatabaseFiles } from './file-cache.js';
 import { runGrpcLookups, runInProcessLookups } from './lookup-bench.js';
 import { Results, renderTable, writeResults } from './metrics.js';
 import { parseOptions, type BenchOptions } from './options.js';
@@ -18,7 +19,7 @@ import { runStorageBench } from './storage-bench.js';
 
 async function runGroups(options: BenchOptions, results: Results): Promise<void> {
   if (options.groups.has('publish')) await runPublishBench(options, results);
-  if (!['lookup', 'startup', 'storage'].some((g) => options.groups.has(g as never))) return;
+  if (!(['lookup', 'startup', 'storage'] as const).some((g) => options.groups.has(g))) return;
 
   const dataset: Dataset = await ensureDataset(options.size);
   results.add({ name: 'dataset-indicators', value: dataset.size, unit: 'count', note: dataset.built ? 'built this run' : `cached, built ${dataset.meta.builtAt}` });
@@ -31,10 +32,14 @@ async function runGroups(options: BenchOptions, results: Results): Promise<void>
     });
   }
   if (options.groups.has('lookup')) {
+    warmDatabaseFiles(dataset.dir, 'lookup');
     runInProcessLookups(dataset, options, results);
     await runGrpcLookups(dataset, options, results);
   }
-  if (options.groups.has('startup')) await runStartupBench(dataset, results);
+  if (options.groups.has('startup')) {
+    warmDatabaseFiles(dataset.dir, 'startup');
+    await runStartupBench(dataset, results);
+  }
   if (options.groups.has('storage')) runStorageBench(dataset, results);
 }
 

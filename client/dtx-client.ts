@@ -5,7 +5,7 @@
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { IndicatorInputSchema, Indicator, RetractReason } from '../shared/gen/dtx/v1/indicator_pb.js';
-import { IndicatorService, type LookupResult, type PublishedItem } from '../shared/gen/dtx/v1/indicator_service_pb.js';
+import { IndicatorService, LookupView, type LookupMatch, type LookupResult, type PublishedItem } from '../shared/gen/dtx/v1/indicator_service_pb.js';
 import { LogService, type Head } from '../shared/gen/dtx/v1/log_service_pb.js';
 import { NodeService, type GetNodeInfoResponse } from '../shared/gen/dtx/v1/node_service_pb.js';
 import type { SignedEntry } from '../shared/log/entry.js';
@@ -50,6 +50,17 @@ export class DtxClient {
       includeExpired: options.includeExpired ?? false,
     });
     return response.results;
+  }
+
+  /** Compact matches (id, origin, action, confidence, expiry) in query order: for gateways and big batches. */
+  async lookupMatches(queries: { kind: string; value: string }[], options: LookupOptions = {}): Promise<LookupMatch[]> {
+    const response = await this.transport.unary(IndicatorService.method.lookupIndicators, {
+      queries,
+      includeRetracted: options.includeRetracted ?? false,
+      includeExpired: options.includeExpired ?? false,
+      view: LookupView.MATCHES,
+    });
+    return response.matches;
   }
 
   async retract(id: string, reason: RetractReason, comment = ''): Promise<number> {

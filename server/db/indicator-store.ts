@@ -28,9 +28,30 @@ export interface NewIndicatorRow {
   origin: number;
   version: number;
   entry: number;
+  lookupKey: number;
   kind: number;
   value: string;
+  action: number;
+  confidence: number;
   validUntil: number;
+}
+
+/** A match without its payload: what a gateway needs to decide. */
+export interface IndicatorMatchRow {
+  id: Buffer;
+  originKey: Buffer;
+  version: number;
+  action: number;
+  confidence: number;
+  validUntil: number;
+  retractReason: number;
+}
+
+/** One (kind, value) to look up, already resolved to its kind code and lookup key. */
+export interface LookupKeyQuery {
+  kind: number;
+  value: string;
+  lookupKey: number;
 }
 
 export interface LookupFilter {
@@ -38,6 +59,9 @@ export interface LookupFilter {
   includeExpired: boolean;
   nowMs: number;
 }
+
+const MATCHES = `SELECT i.id, o.key AS originKey, i.version, i.action, i.confidence, i.valid_until AS validUntil,
+  i.retract_reason AS retractReason FROM indicators i JOIN origins o ON o.idx = i.origin`;
 
 const JOINED = `SELECT i.id, i.origin, o.key AS originKey, i.version, i.retract_reason AS retractReason, e.header, e.payload
   FROM indicators i JOIN entries e ON e.rowid = i.entry JOIN origins o ON o.idx = i.origin`;
@@ -48,25 +72,31 @@ export class IndicatorStore {
   private readonly selectKey;
   private readonly selectById;
   private readonly lookups: Map<string, Statement<unknown[]>>;
+  private readonly readTransaction: (fn: () => unknown) => unknown;
 
   constructor(db: Db) {
-    this.upsert = db.prepare(`INSERT INTO indicators (id, origin, version, entry, kind, value, valid_until)
-      VALUES (@id, @origin, @version, @entry, @kind, @value, @validUntil)
-      ON CONFLICT (id, origin) DO UPDATE SET version = excluded.version, entry = excluded.entry,
-        kind = excluded.kind, value = excluded.value, valid_until = excluded.valid_until`);
+    this.upsert = db.prepare(`INSERT INTO indicators (id, origin, version, entry, lookup_key, kind, value, action, confidence, valid_until)
+      VALUES (@id, @origin, @version, @entry, @lookupKey, @kind, @value, @action, @confidence, @validUntil)
+      ON CONFLICT (id, origin) DO UPDATE SET version = excluded.version, entry = excluded.entry, lookup_key = excluded.lookup_key,
+        kind = excluded.kind, value = excluded.value, action = excluded.action, confidence = excluded.confidence,
+        valid_until = excluded.valid_until`);
     this.retract = db.prepare('UPDATE indicators SET retract_reason = ?, retract_entry = ? WHERE id = ? AND origin = ?');
     this.selectKey = db.prepare('SELECT id, origin, version, retract_reason AS retractReason FROM indicators WHERE id = ? AND origin = ?');
     this.selectById = db.prepare(`${JOINED} WHERE i.id = ? ORDER BY i.origin`);
-    // One prepared statement per filter combination: the planner sees plain equality predicates.
+    // One prepared statement per view and filter combination: the planner sees plain equality predicates.
     this.lookups = new Map();
-    for (const retracted of [false, true]) {
-      for (const expired of [false, true]) {
-        let sql = `${JOINED} WHERE i.kind = ? AND i.value = ?`;
-        if (!retracted) sql += ' AND i.retract_reason = 0';
-        if (!expired) sql += ' AND i.valid_until > ?';
-        this.lookups.set(`${retracted}:${expired}`, db.prepare(sql));
+    for (const view of ['full', 'match'] as const) {
+      for (const retracted of [false, true]) {
+        for (const expired of [false, true]) {
+          let sql = view === 'full' ? JOINED : MATCHES;
+          sql += ' WHERE i.lookup_key = ? AND i.kind = ? AND i.value = ?';
+          if (!retracted) sql += ' AND i.retract_reason = 0';
+          if (!expired) sql += ' AND i.valid_until > ?';
+          this.lookups.set(`${view}:${retracted}:${expired}`, db.prepare(sql));
+        }
       }
     }
+    this.readTransaction = db.transaction(<T>(fn: () => T): T => fn());
   }
 
   /** Inserts a new indicator or moves an existing one to a new version. */
@@ -86,9 +116,21 @@ export class IndicatorStore {
     return this.selectById.all(id) as IndicatorEntryRow[];
   }
 
-  lookup(kind: number, value: string, filter: LookupFilter): IndicatorEntryRow[] {
-    const statement = this.lookups.get(`${filter.includeRetracted}:${filter.includeExpired}`)!;
-    const rows = filter.includeExpired ? statement.all(kind, value) : statement.all(kind, value, filter.nowMs);
-    return rows as IndicatorEntryRow[];
+  lookup(query: LookupKeyQuery, filter: LookupFilter): IndicatorEntryRow[] {
+    return this.run('full', query, filter) as IndicatorEntryRow[];
+  }
+
+  lookupMatches(query: LookupKeyQuery, filter: LookupFilter): IndicatorMatchRow[] {
+    return this.run('match', query, filter) as IndicatorMatchRow[];
+  }
+
+  /** Runs fn in one read transaction: a batch of lookups sees one snapshot and pays for one. */
+  snapshot<T>(fn: () => T): T {
+    return this.readTransaction(fn) as T;
+  }
+
+  private run(view: 'full' | 'match', q: LookupKeyQuery, filter: LookupFilter): unknown[] {
+    const statement = this.lookups.get(`${view}:${filter.includeRetracted}:${filter.includeExpired}`)!;
+    return filter.includeExpired ? statement.all(q.lookupKey, q.kind, q.value) : statement.all(q.lookupKey, q.kind, q.value, filter.nowMs);
   }
 }

@@ -37,20 +37,26 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE UNIQUE INDEX entries_by_position ON entries (origin, epoch, seq);
 
-      -- Current view: latest version of each indicator, derived from the log.
+      -- Current view: latest version of each indicator, derived from the log. Lookups go through
+      -- lookup_key, a 48-bit hash of (kind, value): its index is a third the size of one on the
+      -- values themselves, so the random inserts it takes dirty far fewer pages per commit.
+      -- action and confidence are copied from the payload so match-only lookups need no payload.
       CREATE TABLE indicators (
         id BLOB NOT NULL,
         origin INTEGER NOT NULL,
         version INTEGER NOT NULL,
         entry INTEGER NOT NULL,
+        lookup_key INTEGER NOT NULL,
         kind INTEGER NOT NULL,
         value TEXT NOT NULL,
+        action INTEGER NOT NULL,
+        confidence INTEGER NOT NULL,
         valid_until INTEGER NOT NULL,
         retract_reason INTEGER NOT NULL DEFAULT 0,
         retract_entry INTEGER,
         PRIMARY KEY (id, origin)
       ) WITHOUT ROWID;
-      CREATE INDEX indicators_by_value ON indicators (kind, value);
+      CREATE INDEX indicators_by_lookup_key ON indicators (lookup_key);
     `,
   },
 ];

@@ -12,6 +12,7 @@ import { validateIndicatorInput, type NormalizedIndicator } from '../../shared/i
 import { uuidFromString, uuidToString, uuidv7Bytes } from '../../shared/uuid.js';
 import type { IndicatorStore } from '../db/indicator-store.js';
 import type { Sequencer } from '../log/sequencer.js';
+import { lookupKey } from './lookup-key.js';
 import { encodeIndicatorPayload, encodeRetractionPayload } from './mapping.js';
 
 export interface PublishedItem {
@@ -25,6 +26,8 @@ export const MAX_RETRACT_COMMENT = 1024;
 interface Prepared {
   id: Uint8Array;
   version: number;
+  kindCode: number;
+  lookupKey: number;
   indicator: NormalizedIndicator;
   payload: Uint8Array;
 }
@@ -57,7 +60,8 @@ export class Publisher {
         if (seen.has(key)) throw invalidArgument(`${path}.id`, 'the same id appears twice in this batch', { index: String(index) });
         seen.add(key);
       }
-      return { id, version, indicator, payload: encodeIndicatorPayload(id, version, indicator) };
+      const kindCode = kindByName(indicator.kind)!.code;
+      return { id, version, kindCode, lookupKey: lookupKey(kindCode, indicator.value), indicator, payload: encodeIndicatorPayload(id, version, indicator) };
     });
     const origin = this.sequencer.originIdx;
     const updates = prepared.filter((p) => p.version > 1);
@@ -80,8 +84,11 @@ export class Publisher {
             origin,
             version: p.version,
             entry: entry.rowid,
-            kind: kindByName(p.indicator.kind)!.code,
+            lookupKey: p.lookupKey,
+            kind: p.kindCode,
             value: p.indicator.value,
+            action: p.indicator.action,
+            confidence: p.indicator.confidence,
             validUntil: p.indicator.validUntilMs,
           });
         },

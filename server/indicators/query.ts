@@ -1,12 +1,15 @@
 /**
- * Reads of the current indicator view: by id, and batched exact lookup of (kind, value) pairs.
+ * Reads of the current indicator view: by id, and batched exact lookup of (kind, value) pairs,
+ * either as whole indicators or as compact matches for gateways.
  */
 import type { Indicator } from '../../shared/gen/dtx/v1/indicator_pb.js';
 import { DtxError, invalidArgument } from '../../shared/errors.js';
 import { withPathIndex } from '../../shared/indicator/field-path.js';
 import { canonicalValue, kindByName } from '../../shared/indicator/kinds.js';
-import { uuidFromString } from '../../shared/uuid.js';
-import type { IndicatorStore } from '../db/indicator-store.js';
+import { nodeIdFromPublicKey } from '../../shared/node-id.js';
+import { uuidFromString, uuidToString } from '../../shared/uuid.js';
+import type { IndicatorStore, LookupKeyQuery } from '../db/indicator-store.js';
+import { lookupKey } from './lookup-key.js';
 import { indicatorFromRow } from './mapping.js';
 
 export const MAX_LOOKUP_QUERIES = 100_000;
@@ -16,12 +19,26 @@ export interface LookupOptions {
   includeExpired: boolean;
 }
 
-export interface LookupMatch {
+export interface LookupResult {
   queryIndex: number;
   matches: Indicator[];
 }
 
+export interface LookupMatch {
+  queryIndex: number;
+  id: string;
+  origin: string;
+  version: number;
+  action: number;
+  confidence: number;
+  validUntilMs: bigint;
+  retracted: boolean;
+}
+
 export class IndicatorQuery {
+  /** Node ids by origin key (hex): few origins, many matches. */
+  private readonly originIds = new Map<string, string>();
+
   constructor(
     private readonly indicators: IndicatorStore,
     private readonly clock: () => number = Date.now,
@@ -34,24 +51,66 @@ export class IndicatorQuery {
     return indicatorFromRow(rows[0]!);
   }
 
-  lookup(queries: readonly { kind: string; value: string }[], options: LookupOptions): LookupMatch[] {
+  /** Whole indicators; only queries with a match appear. */
+  lookup(queries: readonly { kind: string; value: string }[], options: LookupOptions): LookupResult[] {
+    const resolved = this.resolve(queries);
+    const filter = { ...options, nowMs: this.clock() };
+    return this.indicators.snapshot(() => {
+      const results: LookupResult[] = [];
+      resolved.forEach((q, queryIndex) => {
+        const rows = this.indicators.lookup(q, filter);
+        if (rows.length > 0) results.push({ queryIndex, matches: rows.map(indicatorFromRow) });
+      });
+      return results;
+    });
+  }
+
+  /** Compact matches, in query order. */
+  lookupMatches(queries: readonly { kind: string; value: string }[], options: LookupOptions): LookupMatch[] {
+    const resolved = this.resolve(queries);
+    const filter = { ...options, nowMs: this.clock() };
+    return this.indicators.snapshot(() => {
+      const matches: LookupMatch[] = [];
+      resolved.forEach((q, queryIndex) => {
+        for (const row of this.indicators.lookupMatches(q, filter)) {
+          matches.push({
+            queryIndex,
+            id: uuidToString(row.id),
+            origin: this.originId(row.originKey),
+            version: row.version,
+            action: row.action,
+            confidence: row.confidence,
+            validUntilMs: BigInt(row.validUntil),
+            retracted: row.retractReason !== 0,
+          });
+        }
+      });
+      return matches;
+    });
+  }
+
+  /** Validates every query before any work is done: a malformed one fails the call. */
+  private resolve(queries: readonly { kind: string; value: string }[]): LookupKeyQuery[] {
     if (queries.length > MAX_LOOKUP_QUERIES) throw invalidArgument('queries', `at most ${MAX_LOOKUP_QUERIES} per call`);
-    // Validate everything first: a malformed query fails the call before any work is done.
-    const resolved = queries.map((q, index) => {
+    return queries.map((q, index) => {
       const kind = kindByName(q.kind);
       if (!kind) throw invalidArgument(`queries[${index}].kind`, `unknown kind "${q.kind}"`, { index: String(index) });
       try {
-        return { code: kind.code, value: canonicalValue(kind, q.value, `queries[${index}].value`) };
+        const value = canonicalValue(kind, q.value, `queries[${index}].value`);
+        return { kind: kind.code, value, lookupKey: lookupKey(kind.code, value) };
       } catch (err) {
         throw withPathIndex(err, `queries[${index}]`);
       }
     });
-    const filter = { ...options, nowMs: this.clock() };
-    const results: LookupMatch[] = [];
-    resolved.forEach((q, queryIndex) => {
-      const rows = this.indicators.lookup(q.code, q.value, filter);
-      if (rows.length > 0) results.push({ queryIndex, matches: rows.map(indicatorFromRow) });
-    });
-    return results;
+  }
+
+  private originId(key: Buffer): string {
+    const hex = key.toString('hex');
+    let id = this.originIds.get(hex);
+    if (!id) {
+      id = nodeIdFromPublicKey(key);
+      this.originIds.set(hex, id);
+    }
+    return id;
   }
 }

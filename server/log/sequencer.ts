@@ -40,6 +40,18 @@ export interface AppendHooks {
 
 export type AppendListener = (origin: number, head: ChainHead) => void;
 
+interface SignedGroup {
+  start: ChainHead;
+  end: ChainHead;
+  timestampMs: number;
+  signed: SignedBatch;
+}
+
+interface PendingGroup {
+  jobs: Job[];
+  signing: Promise<SignedGroup>;
+}
+
 interface Job {
   items: readonly PendingEntry[];
   hooks: AppendHooks;
@@ -50,6 +62,7 @@ interface Job {
 export class Sequencer {
   private current: ChainHead | undefined;
   private lastTimestamp = 0;
+  private signedTimestamp = 0;
   private readonly queue: Job[] = [];
   private draining: Promise<void> | undefined;
   private readonly listeners = new Set<AppendListener>();
@@ -91,9 +104,16 @@ export class Sequencer {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.queue.push({ items, hooks, resolve, reject });
-      this.draining ??= this.drain().finally(() => {
-        this.draining = undefined;
-      });
+      this.kick();
+    });
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      // A job queued after the loop's last look but before this ran would otherwise wait forever.
+      if (this.queue.length > 0) this.kick();
     });
   }
 
@@ -102,15 +122,35 @@ export class Sequencer {
    * the next group, signed in one worker call and stored in one transaction, so one fsync
    * covers them all. Checks run before signing; they stay valid until the commit because all
    * writes to this origin's log and view go through this loop.
+   *
+   * Sign-ahead: while a group is being stored, the worker already signs the next one on top of
+   * it, so signing (worker) and storing (main thread) overlap. Only groups without checks are
+   * signed ahead (a check must see the previous group committed). If storing fails, the group
+   * signed ahead chains from entries that were never stored: it goes back to the queue.
    */
   private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const jobs = this.takeGroup();
-      if (jobs.length === 0) continue;
+    let next: PendingGroup | undefined;
+    while (next || this.queue.length > 0) {
+      const current = next ?? this.startGroup(this.takeGroup(), this.current);
+      next = undefined;
+      if (!current) continue;
+      let signed: SignedGroup;
       try {
-        this.storeGroup(jobs, await this.signGroup(jobs));
+        signed = await current.signing;
       } catch (err) {
-        for (const job of jobs) job.reject(err);
+        for (const job of current.jobs) job.reject(err);
+        continue;
+      }
+      next = this.startGroup(this.takeGroup({ uncheckedOnly: true }), signed.end);
+      try {
+        this.storeGroup(current.jobs, signed);
+      } catch (err) {
+        for (const job of current.jobs) job.reject(err);
+        if (next) {
+          await next.signing.catch(() => undefined);
+          this.queue.unshift(...next.jobs);
+          next = undefined;
+        }
       }
     }
   }
@@ -120,9 +160,9 @@ export class Sequencer {
    * only add fresh indicators and cannot invalidate a check; two checked jobs in one group could
    * (both versioning one indicator), so the second waits for the next group.
    */
-  private takeGroup(): Job[] {
+  private takeGroup(options: { uncheckedOnly?: boolean } = {}): Job[] {
     const jobs: Job[] = [];
-    let checked = false;
+    let checked = options.uncheckedOnly ?? false;
     while (this.queue.length > 0) {
       const job = this.queue[0]!;
       if (job.hooks.check) {
@@ -140,14 +180,21 @@ export class Sequencer {
     return jobs;
   }
 
-  private signGroup(jobs: readonly Job[]): Promise<{ start: ChainHead; timestampMs: number; signed: SignedBatch }> {
-    const start = this.current ?? { epoch: OWN_EPOCH, seq: 0, hash: ZERO_HASH };
-    const timestampMs = Math.max(this.clock(), this.lastTimestamp);
+  private startGroup(jobs: Job[], head: ChainHead | undefined): PendingGroup | undefined {
+    if (jobs.length === 0) return undefined;
+    const start = head ?? { epoch: OWN_EPOCH, seq: 0, hash: ZERO_HASH };
+    // Timestamps never go backwards, also across groups signed ahead of their commit.
+    const timestampMs = Math.max(this.clock(), this.lastTimestamp, this.signedTimestamp);
+    this.signedTimestamp = timestampMs;
     const items = jobs.length === 1 ? jobs[0]!.items : jobs.flatMap((job) => job.items);
-    return this.signer.sign(start, timestampMs, items).then((signed) => ({ start, timestampMs, signed }));
+    const signing = this.signer.sign(start, timestampMs, items).then((signed): SignedGroup => {
+      const count = items.length;
+      return { start, timestampMs, signed, end: { epoch: start.epoch, seq: start.seq + count, hash: new Uint8Array(signed.hash(count - 1)) } };
+    });
+    return { jobs, signing };
   }
 
-  private storeGroup(jobs: readonly Job[], group: { start: ChainHead; timestampMs: number; signed: SignedBatch }): void {
+  private storeGroup(jobs: readonly Job[], group: SignedGroup): void {
     const { start, timestampMs, signed } = group;
     const results: AppendedEntry[][] = [];
     let index = 0;
@@ -169,7 +216,7 @@ export class Sequencer {
       this.log.setHead(this.originIdx, { epoch: start.epoch, seq: start.seq + index, hash: signed.hash(index - 1) }, index, added);
     })();
     // Only after commit does the in-memory head move and do callers hear back.
-    const head = { epoch: start.epoch, seq: start.seq + index, hash: new Uint8Array(signed.hash(index - 1)) };
+    const head = group.end;
     this.current = head;
     this.lastTimestamp = timestampMs;
     jobs.forEach((job, i) => job.resolve(results[i]!));

@@ -45,6 +45,9 @@ export type ServiceHandlers<S extends GenServiceMethods> = {
 /** Which roles may call each method; "public" needs no token. */
 export type ServicePolicy<S extends GenServiceMethods> = { [K in keyof S]: readonly Role[] | 'public' };
 
+/** One shared abort reason: abort() without one builds a DOMException with a stack each time. */
+const CANCELLED = new DtxError('UNAVAILABLE', 'the client cancelled the call');
+
 export interface RegisterDeps {
   authenticator: Authenticator;
   logger: Logger;
@@ -83,16 +86,30 @@ export function registerService<S extends GenServiceMethods>(
     if (method.methodKind === 'unary') {
       implementation[name] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
         const abort = new AbortController();
-        call.on('cancelled', () => abort.abort());
-        context(call, abort.signal)
-          .then((ctx) => handler(call.request, ctx))
-          .then((result) => callback(null, create(method.output, result as MessageInitShape<DescMessage>)))
-          .catch((err: unknown) => callback(fail(err)));
+        let finished = false;
+        // grpc-js also reports 'cancelled' after a call completes; only a live call is aborted.
+        call.on('cancelled', () => finished || abort.abort(CANCELLED));
+        void (async () => {
+          let reply: Parameters<sendUnaryData<unknown>>;
+          try {
+            const result = await handler(call.request, await context(call, abort.signal));
+            reply = [null, create(method.output, result as MessageInitShape<DescMessage>)];
+          } catch (err) {
+            reply = [fail(err)];
+          }
+          finished = true;
+          try {
+            callback(...reply);
+          } catch (err) {
+            // The call is gone (cancelled, or the response could not be serialised): nothing to answer.
+            deps.logger.warn({ err, method: method.name }, 'could not send a response');
+          }
+        })();
       };
     } else if (method.methodKind === 'server_streaming') {
       implementation[name] = (call: ServerWritableStream<unknown, unknown>) => {
         const abort = new AbortController();
-        call.on('cancelled', () => abort.abort());
+        call.on('cancelled', () => abort.abort(CANCELLED));
         const send = async (message: unknown) => {
           if (abort.signal.aborted) throw new DtxError('UNAVAILABLE', 'the client went away');
           // Backpressure: a slow reader makes us wait here, so it lags in the database, not in memory.
@@ -100,12 +117,19 @@ export function registerService<S extends GenServiceMethods>(
             await Promise.race([once(call, 'drain'), once(abort.signal, 'abort')]);
           }
         };
-        context(call, abort.signal)
-          .then((ctx) => handler(call.request, ctx, send))
-          .then(() => call.end())
-          .catch((err: unknown) => {
-            if (!abort.signal.aborted) call.emit('error', fail(err));
-          });
+        void (async () => {
+          try {
+            await handler(call.request, await context(call, abort.signal), send);
+            call.end();
+          } catch (err) {
+            if (abort.signal.aborted) return;
+            try {
+              call.emit('error', fail(err));
+            } catch (sendErr) {
+              deps.logger.warn({ err: sendErr, method: method.name }, 'could not send an error');
+            }
+          }
+        })();
       };
     } else {
       throw new DtxError('INTERNAL', `${method.methodKind} methods are not supported by registerService`);

@@ -1,4 +1,4 @@
-import { IndicatorService } from '../../../shared/gen/dtx/v1/indicator_service_pb.js';
+import { IndicatorService, LookupView } from '../../../shared/gen/dtx/v1/indicator_service_pb.js';
 import type { NodeContext } from '../../context.js';
 import type { MethodsOf, ServiceHandlers, ServicePolicy } from '../register.js';
 
@@ -19,12 +19,12 @@ export function indicatorHandlers(node: NodeContext): ServiceHandlers<Methods> {
       return { items: items.map((item) => ({ id: item.id, version: item.version, seq: BigInt(item.seq) })) };
     },
     getIndicator: (request) => ({ indicator: node.query.get(request.id) }),
-    lookupIndicators: (request) => ({
-      results: node.query.lookup(request.queries, {
-        includeRetracted: request.includeRetracted,
-        includeExpired: request.includeExpired,
-      }),
-    }),
+    lookupIndicators: (request) => {
+      const options = { includeRetracted: request.includeRetracted, includeExpired: request.includeExpired };
+      return request.view === LookupView.MATCHES
+        ? { matches: node.query.lookupMatches(request.queries, options) }
+        : { results: node.query.lookup(request.queries, options) };
+    },
     retractIndicator: async (request) => {
       const { seq } = await node.publisher.retract(request.id, request.reason, request.comment);
       node.logger.info({ seq }, 'indicator retracted');

@@ -2,9 +2,9 @@
 // @generated from file dtx/v1/indicator_service.proto (package dtx.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Indicator, IndicatorInput, RetractReason } from "./indicator_pb.js";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Action, Indicator, IndicatorInput, RetractReason } from "./indicator_pb.js";
 import { file_dtx_v1_indicator } from "./indicator_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dtx/v1/indicator_service.proto.
  */
 export const file_dtx_v1_indicator_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5kdHgvdjEvaW5kaWNhdG9yX3NlcnZpY2UucHJvdG8SBmR0eC52MSI3Cg5QdWJsaXNoUmVxdWVzdBIlCgVpdGVtcxgBIAMoCzIWLmR0eC52MS5JbmRpY2F0b3JJbnB1dCI3Cg9QdWJsaXNoUmVzcG9uc2USJAoFaXRlbXMYASADKAsyFS5kdHgudjEuUHVibGlzaGVkSXRlbSI5Cg1QdWJsaXNoZWRJdGVtEgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKA0SCwoDc2VxGAMgASgEIiEKE0dldEluZGljYXRvclJlcXVlc3QSCgoCaWQYASABKAkiPAoUR2V0SW5kaWNhdG9yUmVzcG9uc2USJAoJaW5kaWNhdG9yGAEgASgLMhEuZHR4LnYxLkluZGljYXRvciIqCgtMb29rdXBRdWVyeRIMCgRraW5kGAEgASgJEg0KBXZhbHVlGAIgASgJInMKF0xvb2t1cEluZGljYXRvcnNSZXF1ZXN0EiQKB3F1ZXJpZXMYASADKAsyEy5kdHgudjEuTG9va3VwUXVlcnkSGQoRaW5jbHVkZV9yZXRyYWN0ZWQYAiABKAgSFwoPaW5jbHVkZV9leHBpcmVkGAMgASgIIkcKDExvb2t1cFJlc3VsdBITCgtxdWVyeV9pbmRleBgBIAEoDRIiCgdtYXRjaGVzGAIgAygLMhEuZHR4LnYxLkluZGljYXRvciJBChhMb29rdXBJbmRpY2F0b3JzUmVzcG9uc2USJQoHcmVzdWx0cxgBIAMoCzIULmR0eC52MS5Mb29rdXBSZXN1bHQiXQoXUmV0cmFjdEluZGljYXRvclJlcXVlc3QSCgoCaWQYASABKAkSJQoGcmVhc29uGAIgASgOMhUuZHR4LnYxLlJldHJhY3RSZWFzb24SDwoHY29tbWVudBgDIAEoCSInChhSZXRyYWN0SW5kaWNhdG9yUmVzcG9uc2USCwoDc2VxGAEgASgEMscCChBJbmRpY2F0b3JTZXJ2aWNlEjoKB1B1Ymxpc2gSFi5kdHgudjEuUHVibGlzaFJlcXVlc3QaFy5kdHgudjEuUHVibGlzaFJlc3BvbnNlEkkKDEdldEluZGljYXRvchIbLmR0eC52MS5HZXRJbmRpY2F0b3JSZXF1ZXN0GhwuZHR4LnYxLkdldEluZGljYXRvclJlc3BvbnNlElUKEExvb2t1cEluZGljYXRvcnMSHy5kdHgudjEuTG9va3VwSW5kaWNhdG9yc1JlcXVlc3QaIC5kdHgudjEuTG9va3VwSW5kaWNhdG9yc1Jlc3BvbnNlElUKEFJldHJhY3RJbmRpY2F0b3ISHy5kdHgudjEuUmV0cmFjdEluZGljYXRvclJlcXVlc3QaIC5kdHgudjEuUmV0cmFjdEluZGljYXRvclJlc3BvbnNlYgZwcm90bzM", [file_dtx_v1_indicator]);
+  fileDesc("Ch5kdHgvdjEvaW5kaWNhdG9yX3NlcnZpY2UucHJvdG8SBmR0eC52MSI3Cg5QdWJsaXNoUmVxdWVzdBIlCgVpdGVtcxgBIAMoCzIWLmR0eC52MS5JbmRpY2F0b3JJbnB1dCI3Cg9QdWJsaXNoUmVzcG9uc2USJAoFaXRlbXMYASADKAsyFS5kdHgudjEuUHVibGlzaGVkSXRlbSI5Cg1QdWJsaXNoZWRJdGVtEgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKA0SCwoDc2VxGAMgASgEIiEKE0dldEluZGljYXRvclJlcXVlc3QSCgoCaWQYASABKAkiPAoUR2V0SW5kaWNhdG9yUmVzcG9uc2USJAoJaW5kaWNhdG9yGAEgASgLMhEuZHR4LnYxLkluZGljYXRvciIqCgtMb29rdXBRdWVyeRIMCgRraW5kGAEgASgJEg0KBXZhbHVlGAIgASgJIpUBChdMb29rdXBJbmRpY2F0b3JzUmVxdWVzdBIkCgdxdWVyaWVzGAEgAygLMhMuZHR4LnYxLkxvb2t1cFF1ZXJ5EhkKEWluY2x1ZGVfcmV0cmFjdGVkGAIgASgIEhcKD2luY2x1ZGVfZXhwaXJlZBgDIAEoCBIgCgR2aWV3GAQgASgOMhIuZHR4LnYxLkxvb2t1cFZpZXciRwoMTG9va3VwUmVzdWx0EhMKC3F1ZXJ5X2luZGV4GAEgASgNEiIKB21hdGNoZXMYAiADKAsyES5kdHgudjEuSW5kaWNhdG9yIq4BCgtMb29rdXBNYXRjaBITCgtxdWVyeV9pbmRleBgBIAEoDRIKCgJpZBgCIAEoCRIOCgZvcmlnaW4YAyABKAkSDwoHdmVyc2lvbhgEIAEoDRIeCgZhY3Rpb24YBSABKA4yDi5kdHgudjEuQWN0aW9uEhIKCmNvbmZpZGVuY2UYBiABKA0SFgoOdmFsaWRfdW50aWxfbXMYByABKAMSEQoJcmV0cmFjdGVkGAggASgIImcKGExvb2t1cEluZGljYXRvcnNSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQuZHR4LnYxLkxvb2t1cFJlc3VsdBIkCgdtYXRjaGVzGAIgAygLMhMuZHR4LnYxLkxvb2t1cE1hdGNoIl0KF1JldHJhY3RJbmRpY2F0b3JSZXF1ZXN0EgoKAmlkGAEgASgJEiUKBnJlYXNvbhgCIAEoDjIVLmR0eC52MS5SZXRyYWN0UmVhc29uEg8KB2NvbW1lbnQYAyABKAkiJwoYUmV0cmFjdEluZGljYXRvclJlc3BvbnNlEgsKA3NlcRgBIAEoBCpYCgpMb29rdXBWaWV3EhsKF0xPT0tVUF9WSUVXX1VOU1BFQ0lGSUVEEAASFAoQTE9PS1VQX1ZJRVdfRlVMTBABEhcKE0xPT0tVUF9WSUVXX01BVENIRVMQAjLHAgoQSW5kaWNhdG9yU2VydmljZRI6CgdQdWJsaXNoEhYuZHR4LnYxLlB1Ymxpc2hSZXF1ZXN0GhcuZHR4LnYxLlB1Ymxpc2hSZXNwb25zZRJJCgxHZXRJbmRpY2F0b3ISGy5kdHgudjEuR2V0SW5kaWNhdG9yUmVxdWVzdBocLmR0eC52MS5HZXRJbmRpY2F0b3JSZXNwb25zZRJVChBMb29rdXBJbmRpY2F0b3JzEh8uZHR4LnYxLkxvb2t1cEluZGljYXRvcnNSZXF1ZXN0GiAuZHR4LnYxLkxvb2t1cEluZGljYXRvcnNSZXNwb25zZRJVChBSZXRyYWN0SW5kaWNhdG9yEh8uZHR4LnYxLlJldHJhY3RJbmRpY2F0b3JSZXF1ZXN0GiAuZHR4LnYxLlJldHJhY3RJbmRpY2F0b3JSZXNwb25zZWIGcHJvdG8z", [file_dtx_v1_indicator]);
 
 /**
  * @generated from message dtx.v1.PublishRequest
@@ -153,6 +153,11 @@ export type LookupIndicatorsRequest = Message<"dtx.v1.LookupIndicatorsRequest"> 
    * @generated from field: bool include_expired = 3;
    */
   includeExpired: boolean;
+
+  /**
+   * @generated from field: dtx.v1.LookupView view = 4;
+   */
+  view: LookupView;
 };
 
 /**
@@ -187,15 +192,80 @@ export const LookupResultSchema: GenMessage<LookupResult> = /*@__PURE__*/
   messageDesc(file_dtx_v1_indicator_service, 7);
 
 /**
+ * One matching indicator in LOOKUP_VIEW_MATCHES.
+ *
+ * @generated from message dtx.v1.LookupMatch
+ */
+export type LookupMatch = Message<"dtx.v1.LookupMatch"> & {
+  /**
+   * Index of the query in the request.
+   *
+   * @generated from field: uint32 query_index = 1;
+   */
+  queryIndex: number;
+
+  /**
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * Node id of the origin.
+   *
+   * @generated from field: string origin = 3;
+   */
+  origin: string;
+
+  /**
+   * @generated from field: uint32 version = 4;
+   */
+  version: number;
+
+  /**
+   * @generated from field: dtx.v1.Action action = 5;
+   */
+  action: Action;
+
+  /**
+   * @generated from field: uint32 confidence = 6;
+   */
+  confidence: number;
+
+  /**
+   * @generated from field: int64 valid_until_ms = 7;
+   */
+  validUntilMs: bigint;
+
+  /**
+   * @generated from field: bool retracted = 8;
+   */
+  retracted: boolean;
+};
+
+/**
+ * Describes the message dtx.v1.LookupMatch.
+ * Use `create(LookupMatchSchema)` to create a new message.
+ */
+export const LookupMatchSchema: GenMessage<LookupMatch> = /*@__PURE__*/
+  messageDesc(file_dtx_v1_indicator_service, 8);
+
+/**
  * @generated from message dtx.v1.LookupIndicatorsResponse
  */
 export type LookupIndicatorsResponse = Message<"dtx.v1.LookupIndicatorsResponse"> & {
   /**
-   * Only queries with at least one match appear.
+   * LOOKUP_VIEW_FULL: only queries with at least one match appear.
    *
    * @generated from field: repeated dtx.v1.LookupResult results = 1;
    */
   results: LookupResult[];
+
+  /**
+   * LOOKUP_VIEW_MATCHES: one per matching indicator, in query order.
+   *
+   * @generated from field: repeated dtx.v1.LookupMatch matches = 2;
+   */
+  matches: LookupMatch[];
 };
 
 /**
@@ -203,7 +273,7 @@ export type LookupIndicatorsResponse = Message<"dtx.v1.LookupIndicatorsResponse"
  * Use `create(LookupIndicatorsResponseSchema)` to create a new message.
  */
 export const LookupIndicatorsResponseSchema: GenMessage<LookupIndicatorsResponse> = /*@__PURE__*/
-  messageDesc(file_dtx_v1_indicator_service, 8);
+  messageDesc(file_dtx_v1_indicator_service, 9);
 
 /**
  * @generated from message dtx.v1.RetractIndicatorRequest
@@ -230,7 +300,7 @@ export type RetractIndicatorRequest = Message<"dtx.v1.RetractIndicatorRequest"> 
  * Use `create(RetractIndicatorRequestSchema)` to create a new message.
  */
 export const RetractIndicatorRequestSchema: GenMessage<RetractIndicatorRequest> = /*@__PURE__*/
-  messageDesc(file_dtx_v1_indicator_service, 9);
+  messageDesc(file_dtx_v1_indicator_service, 10);
 
 /**
  * @generated from message dtx.v1.RetractIndicatorResponse
@@ -247,7 +317,42 @@ export type RetractIndicatorResponse = Message<"dtx.v1.RetractIndicatorResponse"
  * Use `create(RetractIndicatorResponseSchema)` to create a new message.
  */
 export const RetractIndicatorResponseSchema: GenMessage<RetractIndicatorResponse> = /*@__PURE__*/
-  messageDesc(file_dtx_v1_indicator_service, 10);
+  messageDesc(file_dtx_v1_indicator_service, 11);
+
+/**
+ * How much a lookup returns per match.
+ *
+ * @generated from enum dtx.v1.LookupView
+ */
+export enum LookupView {
+  /**
+   * Same as LOOKUP_VIEW_FULL.
+   *
+   * @generated from enum value: LOOKUP_VIEW_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Whole indicators, in results.
+   *
+   * @generated from enum value: LOOKUP_VIEW_FULL = 1;
+   */
+  FULL = 1,
+
+  /**
+   * Only what a gateway needs to decide (id, origin, action, confidence, expiry), in matches.
+   * Much smaller and faster for large batches.
+   *
+   * @generated from enum value: LOOKUP_VIEW_MATCHES = 2;
+   */
+  MATCHES = 2,
+}
+
+/**
+ * Describes the enum dtx.v1.LookupView.
+ */
+export const LookupViewSchema: GenEnum<LookupView> = /*@__PURE__*/
+  enumDesc(file_dtx_v1_indicator_service, 0);
 
 /**
  * Publish, fetch, look up and retract indicators. Every call needs a bearer token

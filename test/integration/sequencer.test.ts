@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { generateSigningKey } from '../../shared/crypto.js';
+import { auditLog } from '../../shared/log/log-audit.js';
+import { openDatabase, type Db } from '../../server/db/database.js';
+import { LogStore } from '../../server/db/log-store.js';
+import { Sequencer } from '../../server/log/sequencer.js';
+
+// The sequencer against a real SQLite file and its real signer worker: group commit,
+// sign-ahead, and what happens when storing a group fails.
+describe('Sequencer', () => {
+  let dir: string;
+  let db: Db;
+  let sequencer: Sequencer | undefined;
+
+  afterEach(async () => {
+    await sequencer?.close();
+    db?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function open() {
+    dir = mkdtempSync(join(tmpdir(), 'dtx-seq-'));
+    db = openDatabase(join(dir, 'dtx.db'));
+    const log = new LogStore(db);
+    const key = generateSigningKey();
+    sequencer = await Sequencer.open(db, log, key);
+    return { log, key, sequencer };
+  }
+
+  const payloads = (tag: string, n: number) =>
+    Array.from({ length: n }, (_, i) => ({ payloadType: 1, payload: new TextEncoder().encode(`${tag}-${i}`) }));
+
+  function storedLog(log: LogStore, origin: number) {
+    return log.readAfter(origin, 0, 0, 1_000_000);
+  }
+
+  it('stores many concurrent batches as one gap-free chain, each caller getting its own seqs in order', async () => {
+    const { log, key, sequencer: s } = await open();
+    const results = await Promise.all(Array.from({ length: 12 }, (_, b) => s.append(payloads(`b${b}`, 25), { apply: () => {} })));
+    const seqs = results.flatMap((r) => r.map((e) => e.seq));
+    expect(new Set(seqs).size).toBe(300);
+    for (const r of results) for (let i = 1; i < r.length; i++) expect(r[i]!.seq).toBe(r[i - 1]!.seq + 1);
+    const rows = storedLog(log, s.originIdx);
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    const report = await auditLog(key.publicKey, [rows]);
+    expect(report.problems).toEqual([]);
+    expect(s.head?.seq).toBe(300);
+  });
+
+  it('rejects a failing group with nothing stored, re-signs the group signed ahead of it, and keeps the chain intact', async () => {
+    const { log, key, sequencer: s } = await open();
+    await s.append(payloads('first', 3), { apply: () => {} });
+    // The failing batch and those queued behind it: the later ones may have been signed ahead on
+    // top of the failed group, so they must be signed again from the committed head.
+    const failing = s.append(payloads('bad', 5), {
+      apply: (i) => {
+        if (i === 2) throw new Error('view update failed');
+      },
+    });
+    // Let the failing group go to the signer first, so the next ones are signed ahead on top of it.
+    await new Promise((resolve) => setImmediate(resolve));
+    const after = Array.from({ length: 4 }, (_, b) => s.append(payloads(`after${b}`, 10), { apply: () => {} }));
+    await expect(failing).rejects.toThrow();
+    const settled = await Promise.allSettled(after);
+    expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    const stored = storedLog(log, s.originIdx);
+    const report = await auditLog(key.publicKey, [stored]);
+    expect(report.problems).toEqual([]);
+    expect(stored.map((r) => r.seq)).toEqual(Array.from({ length: stored.length }, (_, i) => i + 1));
+    const payloadsStored = stored.map((r) => Buffer.from(r.payload).toString());
+    expect(payloadsStored.some((p) => p.startsWith('bad-'))).toBe(false);
+    expect(stored).toHaveLength(3 + 40);
+    // Every batch that resolved is stored, under the seqs it was told.
+    for (const r of settled) {
+      if (r.status !== 'fulfilled') continue;
+      for (const e of r.value) expect(stored[e.seq - 1]?.seq).toBe(e.seq);
+    }
+    expect(s.head?.seq).toBe(stored.length);
+    // And the log goes on from there.
+    const more = await s.append(payloads('more', 2), { apply: () => {} });
+    expect(more[0]!.seq).toBe(stored.length + 1);
+  });
+
+  it('runs a check when the batch is due and stores nothing when it throws', async () => {
+    const { log, sequencer: s } = await open();
+    await expect(
+      s.append(payloads('checked', 2), {
+        check: () => {
+          throw new Error('changed meanwhile');
+        },
+        apply: () => {},
+      }),
+    ).rejects.toThrow('changed meanwhile');
+    expect(storedLog(log, s.originIdx)).toHaveLength(0);
+    expect(s.head).toBeUndefined();
+  });
+});
