@@ -33,7 +33,7 @@ async function runGroups(options: BenchOptions, results: Results): Promise<void>
   }
   if (options.groups.has('lookup')) {
     warmDatabaseFiles(dataset.dir, 'lookup');
-    runInProcessLookups(dataset, options, results);
+    await runInProcessLookups(dataset, options, results);
     await runGrpcLookups(dataset, options, results);
   }
   if (options.groups.has('startup')) {

@@ -68,7 +68,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
     indicatorStore,
     sequencer,
     publisher: new Publisher(sequencer, indicatorStore, config.maxBatch, clock),
-    query: new IndicatorQuery(indicatorStore, clock),
+    query: new IndicatorQuery(indicatorStore, logStore, clock),
     clock,
   };
 }

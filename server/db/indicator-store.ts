@@ -39,7 +39,7 @@ export interface NewIndicatorRow {
 /** A match without its payload: what a gateway needs to decide. */
 export interface IndicatorMatchRow {
   id: Buffer;
-  originKey: Buffer;
+  origin: number;
   version: number;
   action: number;
   confidence: number;
@@ -60,9 +60,6 @@ export interface LookupFilter {
   nowMs: number;
 }
 
-const MATCHES = `SELECT i.id, o.key AS originKey, i.version, i.action, i.confidence, i.valid_until AS validUntil,
-  i.retract_reason AS retractReason FROM indicators i JOIN origins o ON o.idx = i.origin`;
-
 const JOINED = `SELECT i.id, i.origin, o.key AS originKey, i.version, i.retract_reason AS retractReason, e.header, e.payload
   FROM indicators i JOIN entries e ON e.rowid = i.entry JOIN origins o ON o.idx = i.origin`;
 
@@ -72,6 +69,7 @@ export class IndicatorStore {
   private readonly selectKey;
   private readonly selectById;
   private readonly lookups: Map<string, Statement<unknown[]>>;
+  private readonly manyMatches: Map<string, Statement<unknown[]>>;
   private readonly readTransaction: (fn: () => unknown) => unknown;
 
   constructor(db: Db) {
@@ -85,15 +83,26 @@ export class IndicatorStore {
     this.selectById = db.prepare(`${JOINED} WHERE i.id = ? ORDER BY i.origin`);
     // One prepared statement per view and filter combination: the planner sees plain equality predicates.
     this.lookups = new Map();
-    for (const view of ['full', 'match'] as const) {
+    for (const view of ['full'] as const) {
       for (const retracted of [false, true]) {
         for (const expired of [false, true]) {
-          let sql = view === 'full' ? JOINED : MATCHES;
+          let sql = JOINED;
           sql += ' WHERE i.lookup_key = ? AND i.kind = ? AND i.value = ?';
           if (!retracted) sql += ' AND i.retract_reason = 0';
           if (!expired) sql += ' AND i.valid_until > ?';
           this.lookups.set(`${view}:${retracted}:${expired}`, db.prepare(sql));
         }
+      }
+    }
+    this.manyMatches = new Map();
+    for (const retracted of [false, true]) {
+      for (const expired of [false, true]) {
+        let sql = `SELECT q.key AS queryIndex, i.kind, i.value, i.id, i.origin, i.version, i.action, i.confidence,
+          i.valid_until AS validUntil, i.retract_reason AS retractReason
+          FROM json_each(?) q JOIN indicators i ON i.lookup_key = q.value WHERE 1`;
+        if (!retracted) sql += ' AND i.retract_reason = 0';
+        if (!expired) sql += ' AND i.valid_until > ?';
+        this.manyMatches.set(`${retracted}:${expired}`, db.prepare(`${sql} ORDER BY q.key`));
       }
     }
     this.readTransaction = db.transaction(<T>(fn: () => T): T => fn());
@@ -120,8 +129,23 @@ export class IndicatorStore {
     return this.run('full', query, filter) as IndicatorEntryRow[];
   }
 
-  lookupMatches(query: LookupKeyQuery, filter: LookupFilter): IndicatorMatchRow[] {
-    return this.run('match', query, filter) as IndicatorMatchRow[];
+  /**
+   * Compact matches of many queries in one statement: SQLite walks the keys (json_each) and
+   * probes the index in C, instead of one statement call per query from JavaScript. Rows carry
+   * the query index; kind and value are compared here, since keys are hashes.
+   */
+  lookupMatchesMany(queries: readonly LookupKeyQuery[], filter: LookupFilter): (IndicatorMatchRow & { queryIndex: number })[] {
+    const statement = this.manyMatches.get(`${filter.includeRetracted}:${filter.includeExpired}`)!;
+    const keys = JSON.stringify(queries.map((q) => q.lookupKey));
+    const rows = (filter.includeExpired ? statement.all(keys) : statement.all(keys, filter.nowMs)) as (IndicatorMatchRow & {
+      queryIndex: number;
+      kind: number;
+      value: string;
+    })[];
+    return rows.filter((row) => {
+      const q = queries[row.queryIndex]!;
+      return row.kind === q.kind && row.value === q.value;
+    });
   }
 
   /** Runs fn in one read transaction: a batch of lookups sees one snapshot and pays for one. */
@@ -129,7 +153,7 @@ export class IndicatorStore {
     return this.readTransaction(fn) as T;
   }
 
-  private run(view: 'full' | 'match', q: LookupKeyQuery, filter: LookupFilter): unknown[] {
+  private run(view: 'full', q: LookupKeyQuery, filter: LookupFilter): unknown[] {
     const statement = this.lookups.get(`${view}:${filter.includeRetracted}:${filter.includeExpired}`)!;
     return filter.includeExpired ? statement.all(q.lookupKey, q.kind, q.value) : statement.all(q.lookupKey, q.kind, q.value, filter.nowMs);
   }

@@ -9,6 +9,7 @@ import { canonicalValue, kindByName } from '../../shared/indicator/kinds.js';
 import { nodeIdFromPublicKey } from '../../shared/node-id.js';
 import { uuidFromString, uuidToString } from '../../shared/uuid.js';
 import type { IndicatorStore, LookupKeyQuery } from '../db/indicator-store.js';
+import type { LogStore } from '../db/log-store.js';
 import { lookupKey } from './lookup-key.js';
 import { indicatorFromRow } from './mapping.js';
 
@@ -36,11 +37,12 @@ export interface LookupMatch {
 }
 
 export class IndicatorQuery {
-  /** Node ids by origin key (hex): few origins, many matches. */
-  private readonly originIds = new Map<string, string>();
+  /** Node ids by local origin number: few origins, many matches. */
+  private readonly originIds = new Map<number, string>();
 
   constructor(
     private readonly indicators: IndicatorStore,
+    private readonly logStore: LogStore,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -69,24 +71,16 @@ export class IndicatorQuery {
   lookupMatches(queries: readonly { kind: string; value: string }[], options: LookupOptions): LookupMatch[] {
     const resolved = this.resolve(queries);
     const filter = { ...options, nowMs: this.clock() };
-    return this.indicators.snapshot(() => {
-      const matches: LookupMatch[] = [];
-      resolved.forEach((q, queryIndex) => {
-        for (const row of this.indicators.lookupMatches(q, filter)) {
-          matches.push({
-            queryIndex,
-            id: uuidToString(row.id),
-            origin: this.originId(row.originKey),
-            version: row.version,
-            action: row.action,
-            confidence: row.confidence,
-            validUntilMs: BigInt(row.validUntil),
-            retracted: row.retractReason !== 0,
-          });
-        }
-      });
-      return matches;
-    });
+    return this.indicators.lookupMatchesMany(resolved, filter).map((row) => ({
+      queryIndex: row.queryIndex,
+      id: uuidToString(row.id),
+      origin: this.originId(row.origin),
+      version: row.version,
+      action: row.action,
+      confidence: row.confidence,
+      validUntilMs: BigInt(row.validUntil),
+      retracted: row.retractReason !== 0,
+    }));
   }
 
   /** Validates every query before any work is done: a malformed one fails the call. */
@@ -104,12 +98,13 @@ export class IndicatorQuery {
     });
   }
 
-  private originId(key: Buffer): string {
-    const hex = key.toString('hex');
-    let id = this.originIds.get(hex);
+  private originId(origin: number): string {
+    let id = this.originIds.get(origin);
     if (!id) {
+      const key = this.logStore.origin(origin)?.key;
+      if (!key) throw new DtxError('INTERNAL', `indicator refers to unknown origin ${origin}`);
       id = nodeIdFromPublicKey(key);
-      this.originIds.set(hex, id);
+      this.originIds.set(origin, id);
     }
     return id;
   }
