@@ -9,6 +9,7 @@ import { IndicatorService, LookupView, type LookupMatch, type LookupResult, type
 import { LogService, type Head } from '../shared/gen/dtx/v1/log_service_pb.js';
 import { NodeService, type GetNodeInfoResponse } from '../shared/gen/dtx/v1/node_service_pb.js';
 import type { SignedEntry } from '../shared/log/entry.js';
+import { writeLookupRequest } from '../shared/wire/lookup-writers.js';
 import { Transport, type TransportOptions } from './transport.js';
 
 export type IndicatorInputInit = MessageInitShape<typeof IndicatorInputSchema>;
@@ -44,23 +45,24 @@ export class DtxClient {
   }
 
   async lookup(queries: { kind: string; value: string }[], options: LookupOptions = {}): Promise<LookupResult[]> {
-    const response = await this.transport.unary(IndicatorService.method.lookupIndicators, {
+    const request = writeLookupRequest({
       queries,
       includeRetracted: options.includeRetracted ?? false,
       includeExpired: options.includeExpired ?? false,
+      view: LookupView.FULL,
     });
-    return response.results;
+    return (await this.transport.unary(IndicatorService.method.lookupIndicators, request)).results;
   }
 
   /** Compact matches (id, origin, action, confidence, expiry) in query order: for gateways and big batches. */
   async lookupMatches(queries: { kind: string; value: string }[], options: LookupOptions = {}): Promise<LookupMatch[]> {
-    const response = await this.transport.unary(IndicatorService.method.lookupIndicators, {
+    const request = writeLookupRequest({
       queries,
       includeRetracted: options.includeRetracted ?? false,
       includeExpired: options.includeExpired ?? false,
       view: LookupView.MATCHES,
     });
-    return response.matches;
+    return (await this.transport.unary(IndicatorService.method.lookupIndicators, request)).matches;
   }
 
   async retract(id: string, reason: RetractReason, comment = ''): Promise<number> {

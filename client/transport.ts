@@ -44,7 +44,8 @@ export class Transport {
     return definition;
   }
 
-  unary<I extends DescMessage, O extends DescMessage>(method: MethodOf<I, O>, request: MessageInitShape<I>): Promise<MessageShape<O>> {
+  /** A unary call; the request may be bytes encoded by a shared/wire writer. */
+  unary<I extends DescMessage, O extends DescMessage>(method: MethodOf<I, O>, request: MessageInitShape<I> | Uint8Array): Promise<MessageShape<O>> {
     const definition = this.definition(method);
     const deadline = Date.now() + (this.options.timeoutMs ?? 30_000);
     return new Promise((resolve, reject) => {
@@ -52,7 +53,7 @@ export class Transport {
         definition.path,
         definition.requestSerialize,
         definition.responseDeserialize as (bytes: Buffer) => MessageShape<O>,
-        create(method.input, request),
+        request instanceof Uint8Array ? request : create(method.input, request),
         this.metadata(),
         { deadline },
         (err: ServiceError | null, response?: MessageShape<O>) => (err ? reject(fromGrpcError(err)) : resolve(response!)),

@@ -23,10 +23,11 @@ export interface CallContext {
   signal: AbortSignal;
 }
 
+/** A unary handler returns a message, or its bytes when it encoded them itself (shared/wire). */
 type Unary<I extends DescMessage, O extends DescMessage> = (
   request: MessageShape<I>,
   context: CallContext,
-) => MessageInitShape<O> | Promise<MessageInitShape<O>>;
+) => MessageInitShape<O> | Uint8Array | Promise<MessageInitShape<O> | Uint8Array>;
 
 type ServerStream<I extends DescMessage, O extends DescMessage> = (
   request: MessageShape<I>,
@@ -93,7 +94,7 @@ export function registerService<S extends GenServiceMethods>(
           let reply: Parameters<sendUnaryData<unknown>>;
           try {
             const result = await handler(call.request, await context(call, abort.signal));
-            reply = [null, create(method.output, result as MessageInitShape<DescMessage>)];
+            reply = [null, result instanceof Uint8Array ? result : create(method.output, result as MessageInitShape<DescMessage>)];
           } catch (err) {
             reply = [fail(err)];
           }

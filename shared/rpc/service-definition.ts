@@ -6,9 +6,13 @@
 import { fromBinary, toBinary, type DescMessage, type DescService, type MessageShape } from '@bufbuild/protobuf';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 
-function serializer<M extends DescMessage>(schema: M): (message: MessageShape<M>) => Buffer {
+/**
+ * Messages are usually protobuf-es objects. Hot paths may hand over bytes they encoded
+ * themselves (see shared/wire); those pass through untouched.
+ */
+function serializer<M extends DescMessage>(schema: M): (message: MessageShape<M> | Uint8Array) => Buffer {
   return (message) => {
-    const bytes = toBinary(schema, message);
+    const bytes = message instanceof Uint8Array ? message : toBinary(schema, message);
     // Wrap, do not copy: responses can be tens of megabytes during log reads.
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };

@@ -8,6 +8,7 @@ import { Option, type Command } from 'commander';
 import { initCrypto } from '../../../shared/crypto.js';
 import { DtxError } from '../../../shared/errors.js';
 import type { IndicatorInput } from '../../../shared/gen/dtx/v1/indicator_pb.js';
+import type { PublishedItem } from '../../../shared/gen/dtx/v1/indicator_service_pb.js';
 import { KIND_NAMES } from '../../../shared/indicator/kinds.js';
 import { parseIndicatorJson } from '../../../shared/indicator/input.js';
 import { validateIndicatorInput } from '../../../shared/indicator/validate.js';
@@ -38,6 +39,9 @@ interface PublishFlags extends ClientFlags {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Publish calls in flight when sending a file. */
+const IN_FLIGHT = 4;
 
 function numberFlag(text: string | undefined, name: string): number | undefined {
   if (text === undefined) return undefined;
@@ -137,14 +141,25 @@ export function registerPublishCommand(program: Command): void {
       items = [fromFlags(flags, now)];
     }
     const published = await withClient(flags, async (client) => {
-      const out = [];
+      const batches: IndicatorInput[][] = [];
+      for (let i = 0; i < items.length; i += batchSize) batches.push(items.slice(i, i + batchSize));
+      const results: PublishedItem[][] = new Array(batches.length);
       const progress = new Progress('published', items.length);
-      for (let i = 0; i < items.length; i += batchSize) {
-        out.push(...(await client.publish(items.slice(i, i + batchSize))));
-        progress.update(Math.min(i + batchSize, items.length));
-      }
+      let next = 0;
+      let done = 0;
+      // A few calls in flight keep the node busy while the previous batch is answered; they are
+      // sent in order on one connection, so the node sequences them in file order.
+      const lane = async () => {
+        while (next < batches.length) {
+          const index = next++;
+          results[index] = await client.publish(batches[index]!);
+          done += batches[index]!.length;
+          progress.update(done);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, batches.length) }, lane));
       progress.done();
-      return out;
+      return results.flat();
     });
     const rows = published.map((p) => ({ id: p.id, version: p.version, seq: Number(p.seq) }));
     printRows(rows, formatOf(flags), ['id', 'version', 'seq']);

@@ -1,4 +1,5 @@
 import { IndicatorService, LookupView } from '../../../shared/gen/dtx/v1/indicator_service_pb.js';
+import { writeLookupMatchesResponse } from '../../../shared/wire/lookup-writers.js';
 import type { NodeContext } from '../../context.js';
 import type { MethodsOf, ServiceHandlers, ServicePolicy } from '../register.js';
 
@@ -22,7 +23,7 @@ export function indicatorHandlers(node: NodeContext): ServiceHandlers<Methods> {
     lookupIndicators: (request) => {
       const options = { includeRetracted: request.includeRetracted, includeExpired: request.includeExpired };
       return request.view === LookupView.MATCHES
-        ? { matches: node.query.lookupMatches(request.queries, options) }
+        ? writeLookupMatchesResponse(node.query.lookupMatches(request.queries, options))
         : { results: node.query.lookup(request.queries, options) };
     },
     retractIndicator: async (request) => {

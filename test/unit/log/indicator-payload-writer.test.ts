@@ -2,17 +2,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
 import { IndicatorPayloadSchema } from '../../../shared/gen/dtx/v1/log_pb.js';
 import { writeIndicatorPayload, type IndicatorPayloadFields } from '../../../shared/log/indicator-payload-writer.js';
-
-// A fixed-seed generator (mulberry32) so failures reproduce.
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../_util/rng.js';
 
 function randomFields(next: () => number): IndicatorPayloadFields {
   const int = (max: number) => (next() < 0.2 ? 0 : Math.floor(next() * max));
