@@ -10,6 +10,7 @@ import { LogService, type Head } from '../shared/gen/dtx/v1/log_service_pb.js';
 import { NodeService, type GetNodeInfoResponse } from '../shared/gen/dtx/v1/node_service_pb.js';
 import type { SignedEntry } from '../shared/log/entry.js';
 import { writeLookupRequest } from '../shared/wire/lookup-writers.js';
+import { writePublishRequest, type IndicatorInputFields } from '../shared/wire/publish-writer.js';
 import { Transport, type TransportOptions } from './transport.js';
 
 export type IndicatorInputInit = MessageInitShape<typeof IndicatorInputSchema>;
@@ -35,7 +36,10 @@ export class DtxClient {
   }
 
   async publish(items: IndicatorInputInit[]): Promise<PublishedItem[]> {
-    const response = await this.transport.unary(IndicatorService.method.publish, { items });
+    // The direct writer covers every valid indicator; it declines oddities (negative times),
+    // which then go through the generated encoder so the node can name the bad field.
+    const request = writePublishRequest(items as IndicatorInputFields[]) ?? { items };
+    const response = await this.transport.unary(IndicatorService.method.publish, request);
     return response.items;
   }
 

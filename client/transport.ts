@@ -29,6 +29,8 @@ export class Transport {
     this.client = new Client(options.address, credentials.createInsecure(), {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      // A 64 KB start window stalls megabyte responses (batch lookups, log reads) for round trips.
+      'grpc-node.flow_control_window': 16 * 1024 * 1024,
     });
   }
 

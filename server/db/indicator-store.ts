@@ -102,7 +102,7 @@ export class IndicatorStore {
           FROM json_each(?) q JOIN indicators i ON i.lookup_key = q.value WHERE 1`;
         if (!retracted) sql += ' AND i.retract_reason = 0';
         if (!expired) sql += ' AND i.valid_until > ?';
-        this.manyMatches.set(`${retracted}:${expired}`, db.prepare(`${sql} ORDER BY q.key`));
+        this.manyMatches.set(`${retracted}:${expired}`, db.prepare(sql).raw(true));
       }
     }
     this.readTransaction = db.transaction(<T>(fn: () => T): T => fn());
@@ -137,15 +137,27 @@ export class IndicatorStore {
   lookupMatchesMany(queries: readonly LookupKeyQuery[], filter: LookupFilter): (IndicatorMatchRow & { queryIndex: number })[] {
     const statement = this.manyMatches.get(`${filter.includeRetracted}:${filter.includeExpired}`)!;
     const keys = JSON.stringify(queries.map((q) => q.lookupKey));
-    const rows = (filter.includeExpired ? statement.all(keys) : statement.all(keys, filter.nowMs)) as (IndicatorMatchRow & {
-      queryIndex: number;
-      kind: number;
-      value: string;
-    })[];
-    return rows.filter((row) => {
-      const q = queries[row.queryIndex]!;
-      return row.kind === q.kind && row.value === q.value;
-    });
+    // Raw rows (arrays) skip building an object per candidate; most candidates are hits to keep.
+    const rows = (filter.includeExpired ? statement.all(keys) : statement.all(keys, filter.nowMs)) as unknown[][];
+    const matches: (IndicatorMatchRow & { queryIndex: number })[] = [];
+    for (const r of rows) {
+      const queryIndex = r[0] as number;
+      const q = queries[queryIndex]!;
+      if (r[1] !== q.kind || r[2] !== q.value) continue;
+      matches.push({
+        queryIndex,
+        id: r[3] as Buffer,
+        origin: r[4] as number,
+        version: r[5] as number,
+        action: r[6] as number,
+        confidence: r[7] as number,
+        validUntil: r[8] as number,
+        retractReason: r[9] as number,
+      });
+    }
+    // json_each drives the join in query order already; sorting here is nearly free and keeps the
+    // order guaranteed without asking SQLite for a temporary B-tree.
+    return matches.sort((a, b) => a.queryIndex - b.queryIndex);
   }
 
   /** Runs fn in one read transaction: a batch of lookups sees one snapshot and pays for one. */

@@ -1,0 +1,61 @@
+/**
+ * A minimal protobuf wire writer for hot paths: the caller measures a message first, then writes
+ * it into one preallocated buffer. No chunk lists, forks or per-field allocations (protobuf-es'
+ * BinaryWriter spent about 4 microseconds per small nested message in a 10,000-query batch).
+ */
+export const WIRE_VARINT = 0;
+export const WIRE_LEN = 2;
+
+export function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+export function stringSize(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+/** Size of a length-delimited field (tag below 16) whose body is `length` bytes. */
+export function lenFieldSize(length: number): number {
+  return 1 + varintSize(length) + length;
+}
+
+export class SizedWriter {
+  readonly buffer: Buffer;
+  private pos = 0;
+
+  constructor(size: number) {
+    this.buffer = Buffer.allocUnsafe(size);
+  }
+
+  /** Non-negative integers below 2^53 (negative int32/int64 need ten bytes; nothing here writes them). */
+  varint(n: number): this {
+    if (!(n >= 0 && n <= Number.MAX_SAFE_INTEGER)) throw new RangeError(`wire writer: ${n} is not a varint this writer handles`);
+    while (n >= 0x80) {
+      this.buffer[this.pos++] = (n % 128) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    this.buffer[this.pos++] = n;
+    return this;
+  }
+
+  tag(field: number, wireType: number): this {
+    return this.varint(field * 8 + wireType);
+  }
+
+  /** A string field whose UTF-8 length the caller already measured. */
+  string(s: string, byteLength: number): this {
+    this.varint(byteLength);
+    this.pos += this.buffer.write(s, this.pos, byteLength, 'utf8');
+    return this;
+  }
+
+  finish(): Uint8Array {
+    if (this.pos !== this.buffer.length) throw new Error(`wire writer: measured ${this.buffer.length} bytes, wrote ${this.pos}`);
+    return this.buffer;
+  }
+}
