@@ -10,6 +10,7 @@ import { nodeIdFromPublicKey } from '../../shared/node-id.js';
 import { uuidFromString, uuidToString } from '../../shared/uuid.js';
 import type { IndicatorStore, LookupKeyQuery } from '../db/indicator-store.js';
 import type { LogStore } from '../db/log-store.js';
+import type { LookupMatchFields } from '../../shared/wire/lookup-writers.js';
 import { lookupKey } from './lookup-key.js';
 import { indicatorFromRow } from './mapping.js';
 
@@ -25,16 +26,8 @@ export interface LookupResult {
   matches: Indicator[];
 }
 
-export interface LookupMatch {
-  queryIndex: number;
-  id: string;
-  origin: string;
-  version: number;
-  action: number;
-  confidence: number;
-  validUntilMs: bigint;
-  retracted: boolean;
-}
+/** A compact match: exactly what the wire writer for LOOKUP_VIEW_MATCHES takes. */
+export type LookupMatch = LookupMatchFields;
 
 export class IndicatorQuery {
   /** Node ids by local origin number: few origins, many matches. */

@@ -7,6 +7,7 @@ import { DtxError } from '../../shared/errors.js';
 import { file_dtx_v1_indicator_service } from '../../shared/gen/dtx/v1/indicator_service_pb.js';
 import { file_dtx_v1_log_service } from '../../shared/gen/dtx/v1/log_service_pb.js';
 import { file_dtx_v1_node_service } from '../../shared/gen/dtx/v1/node_service_pb.js';
+import { readLookupRequest, readPublishRequest } from '../../shared/wire/request-readers.js';
 import { formatHostPort, parseHostPort } from '../config/address.js';
 import type { NodeContext } from '../context.js';
 import { Authenticator } from './auth.js';
@@ -32,7 +33,8 @@ export async function startGrpcServer(node: NodeContext): Promise<RunningGrpc> {
     'grpc.keepalive_permit_without_calls': 1,
   });
   const deps = { authenticator: new Authenticator(node.key.publicKeyObject, node.nodeId), logger: node.logger };
-  registerService(server, IndicatorService, indicatorHandlers(node), indicatorPolicy, deps);
+  const readers = { publish: readPublishRequest, lookupIndicators: readLookupRequest };
+  registerService(server, IndicatorService, indicatorHandlers(node), indicatorPolicy, { ...deps, readers });
   registerService(server, LogService, logHandlers(node), logPolicy, deps);
   registerService(server, NodeService, nodeHandlers(node), nodePolicy, deps);
 

@@ -10,7 +10,7 @@ import type { Metadata, Server, ServerUnaryCall, ServerWritableStream, UntypedHa
 import type { Role, TokenClaims } from '../../shared/auth/tokens.js';
 import { DtxError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { grpcServiceDefinition } from '../../shared/rpc/service-definition.js';
+import { grpcServiceDefinition, type RequestReaders } from '../../shared/rpc/service-definition.js';
 import { toGrpcStatus } from '../../shared/rpc/status.js';
 import { authorize, type Authenticator } from './auth.js';
 
@@ -52,6 +52,8 @@ const CANCELLED = new DtxError('UNAVAILABLE', 'the client cancelled the call');
 export interface RegisterDeps {
   authenticator: Authenticator;
   logger: Logger;
+  /** Hand-written request decoders for this service's hot methods. */
+  readers?: RequestReaders;
 }
 
 export function registerService<S extends GenServiceMethods>(
@@ -136,7 +138,7 @@ export function registerService<S extends GenServiceMethods>(
       throw new DtxError('INTERNAL', `${method.methodKind} methods are not supported by registerService`);
     }
   }
-  server.addService(grpcServiceDefinition(service), implementation);
+  server.addService(grpcServiceDefinition(service, deps.readers), implementation);
 }
 
 /** The methods type of a generated service, for typing handler objects. */

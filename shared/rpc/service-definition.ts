@@ -24,7 +24,20 @@ function deserializer<M extends DescMessage>(schema: M): (bytes: Buffer) => Mess
 
 const cache = new WeakMap<DescService, ServiceDefinition>();
 
-export function grpcServiceDefinition(service: DescService): ServiceDefinition {
+/** Hand-written request decoders for hot methods, by method local name (see shared/wire). */
+export type RequestReaders = Record<string, (bytes: Buffer) => unknown>;
+
+export function grpcServiceDefinition(service: DescService, readers?: RequestReaders): ServiceDefinition {
+  if (readers) {
+    const base = grpcServiceDefinition(service);
+    const definition: Record<string, MethodDefinition<unknown, unknown>> = { ...base };
+    for (const [name, read] of Object.entries(readers)) {
+      const method = base[name];
+      if (!method) throw new Error(`${service.typeName} has no method ${name}`);
+      definition[name] = { ...method, requestDeserialize: read };
+    }
+    return definition;
+  }
   const cached = cache.get(service);
   if (cached) return cached;
   const definition: Record<string, MethodDefinition<unknown, unknown>> = {};

@@ -1,0 +1,124 @@
+/**
+ * Direct decoders for the two large requests a node receives (PublishRequest and
+ * LookupIndicatorsRequest). They read the wire format with protobuf-es' BinaryReader into the
+ * same shapes the generated decoder produces, without building descriptor-driven message
+ * objects (about 12 microseconds per indicator on the node's main thread). Unknown fields are
+ * skipped, as by the generated decoder; a unit test checks both agree on random requests.
+ */
+import { create } from '@bufbuild/protobuf';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import type { Timestamp } from '@bufbuild/protobuf/wkt';
+import type { IndicatorInput } from '../gen/dtx/v1/indicator_pb.js';
+import {
+  LookupIndicatorsRequestSchema,
+  PublishRequestSchema,
+  type LookupIndicatorsRequest,
+  type LookupQuery,
+  type PublishRequest,
+} from '../gen/dtx/v1/indicator_service_pb.js';
+
+/** Reads the fields of one length-delimited sub-message, calling onField for each. */
+function readMessage(r: BinaryReader, end: number, onField: (field: number, wireType: WireType) => boolean): void {
+  while (r.pos < end) {
+    const [field, wireType] = r.tag();
+    if (!onField(field, wireType)) r.skip(wireType, field);
+  }
+  if (r.pos !== end) throw new Error('malformed message: a field runs past its end');
+}
+
+function subMessageEnd(r: BinaryReader): number {
+  const length = r.uint32();
+  return r.pos + length;
+}
+
+function readTimestamp(r: BinaryReader): Timestamp {
+  const ts: Timestamp = { $typeName: 'google.protobuf.Timestamp', seconds: 0n, nanos: 0 };
+  readMessage(r, subMessageEnd(r), (field, wt) => {
+    if (field === 1 && wt === WireType.Varint) ts.seconds = BigInt(r.int64());
+    else if (field === 2 && wt === WireType.Varint) ts.nanos = r.int32();
+    else return false;
+    return true;
+  });
+  return ts;
+}
+
+function readIndicatorInput(r: BinaryReader): IndicatorInput {
+  // A literal of the generated shape (protobuf-es messages are plain objects): create() would
+  // walk the descriptor for every item.
+  const item: IndicatorInput = {
+    $typeName: 'dtx.v1.IndicatorInput',
+    id: '',
+    kind: '',
+    value: '',
+    tlp: 0,
+    action: 0,
+    tags: [],
+    campaign: '',
+    techniques: [],
+    description: '',
+    normalizer: '',
+    keyEpoch: 0,
+  };
+  readMessage(r, subMessageEnd(r), (field, wt) => {
+    const len = wt === WireType.LengthDelimited;
+    const num = wt === WireType.Varint;
+    switch (field) {
+      case 1: if (!len) return false; item.id = r.string(); break;
+      case 2: if (!len) return false; item.kind = r.string(); break;
+      case 3: if (!len) return false; item.value = r.string(); break;
+      case 4: if (!num) return false; item.tlp = r.int32(); break;
+      case 5: if (!num) return false; item.confidence = r.uint32(); break;
+      case 6: if (!num) return false; item.action = r.int32(); break;
+      case 7: if (!len) return false; item.validFrom = readTimestamp(r); break;
+      case 8: if (!len) return false; item.validUntil = readTimestamp(r); break;
+      case 9: if (!len) return false; item.tags.push(r.string()); break;
+      case 10: if (!len) return false; item.campaign = r.string(); break;
+      case 11: if (!len) return false; item.techniques.push(r.string()); break;
+      case 12: if (!len) return false; item.description = r.string(); break;
+      case 13: if (!len) return false; item.normalizer = r.string(); break;
+      case 14: if (!num) return false; item.keyEpoch = r.uint32(); break;
+      case 15: if (!num) return false; item.maxDistance = r.uint32(); break;
+      default: return false;
+    }
+    return true;
+  });
+  return item;
+}
+
+export function readPublishRequest(bytes: Uint8Array): PublishRequest {
+  const r = new BinaryReader(bytes);
+  const request = create(PublishRequestSchema);
+  readMessage(r, r.len, (field, wt) => {
+    if (field !== 1 || wt !== WireType.LengthDelimited) return false;
+    request.items.push(readIndicatorInput(r));
+    return true;
+  });
+  return request;
+}
+
+function readLookupQuery(r: BinaryReader): LookupQuery {
+  const query: LookupQuery = { $typeName: 'dtx.v1.LookupQuery', kind: '', value: '' };
+  readMessage(r, subMessageEnd(r), (field, wt) => {
+    if (wt !== WireType.LengthDelimited) return false;
+    if (field === 1) query.kind = r.string();
+    else if (field === 2) query.value = r.string();
+    else return false;
+    return true;
+  });
+  return query;
+}
+
+export function readLookupRequest(bytes: Uint8Array): LookupIndicatorsRequest {
+  const r = new BinaryReader(bytes);
+  const request = create(LookupIndicatorsRequestSchema);
+  readMessage(r, r.len, (field, wt) => {
+    const num = wt === WireType.Varint;
+    if (field === 1 && wt === WireType.LengthDelimited) request.queries.push(readLookupQuery(r));
+    else if (field === 2 && num) request.includeRetracted = r.bool();
+    else if (field === 3 && num) request.includeExpired = r.bool();
+    else if (field === 4 && num) request.view = r.int32();
+    else return false;
+    return true;
+  });
+  return request;
+}
