@@ -13,7 +13,7 @@ import { uuidToString } from '../../shared/uuid.js';
 import type { IndicatorEntryRow } from '../db/indicator-store.js';
 
 export function encodeIndicatorPayload(id: Uint8Array, version: number, n: NormalizedIndicator): Uint8Array {
-  return writeIndicatorPayload({ ...n, id, version });
+  return writeIndicatorPayload(id, version, n);
 }
 
 export function encodeRetractionPayload(indicatorId: Uint8Array, reason: RetractReason, comment: string): Uint8Array {

@@ -54,6 +54,16 @@ export class SizedWriter {
     return this;
   }
 
+  get position(): number {
+    return this.pos;
+  }
+
+  /** After writing raw bytes into buffer at position. */
+  advance(count: number): this {
+    this.pos += count;
+    return this;
+  }
+
   finish(): Uint8Array {
     if (this.pos !== this.buffer.length) throw new Error(`wire writer: measured ${this.buffer.length} bytes, wrote ${this.pos}`);
     return this.buffer;
