@@ -50,14 +50,16 @@ export class IndicatorQuery {
   lookup(queries: readonly { kind: string; value: string }[], options: LookupOptions): LookupResult[] {
     const resolved = this.resolve(queries);
     const filter = { ...options, nowMs: this.clock() };
-    return this.indicators.snapshot(() => {
+    const run = () => {
       const results: LookupResult[] = [];
       resolved.forEach((q, queryIndex) => {
         const rows = this.indicators.lookup(q, filter);
         if (rows.length > 0) results.push({ queryIndex, matches: rows.map(indicatorFromRow) });
       });
       return results;
-    });
+    };
+    // One statement is its own snapshot; a batch shares one read transaction.
+    return resolved.length === 1 ? run() : this.indicators.snapshot(run);
   }
 
   /** Compact matches, in query order. */
