@@ -16,7 +16,6 @@ export interface IndicatorKeyRow {
 export interface IndicatorEntryRow {
   id: Buffer;
   origin: number;
-  originKey: Buffer;
   version: number;
   retractReason: number;
   header: Buffer;
@@ -60,8 +59,8 @@ export interface LookupFilter {
   nowMs: number;
 }
 
-const JOINED = `SELECT i.id, i.origin, o.key AS originKey, i.version, i.retract_reason AS retractReason, e.header, e.payload
-  FROM indicators i JOIN entries e ON e.rowid = i.entry JOIN origins o ON o.idx = i.origin`;
+const JOINED = `SELECT i.id, i.origin, i.version, i.retract_reason AS retractReason, e.header, e.payload
+  FROM indicators i JOIN entries e ON e.rowid = i.entry`;
 
 export class IndicatorStore {
   private readonly upsert;

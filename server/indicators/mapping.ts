@@ -8,7 +8,6 @@ import { IndicatorPayloadSchema, RetractionPayloadSchema } from '../../shared/ge
 import type { NormalizedIndicator } from '../../shared/indicator/validate.js';
 import { decodeHeader } from '../../shared/log/entry-header.js';
 import { writeIndicatorPayload } from '../../shared/log/indicator-payload-writer.js';
-import { nodeIdFromPublicKey } from '../../shared/node-id.js';
 import { uuidToString } from '../../shared/uuid.js';
 import type { IndicatorEntryRow } from '../db/indicator-store.js';
 
@@ -20,12 +19,13 @@ export function encodeRetractionPayload(indicatorId: Uint8Array, reason: Retract
   return toBinary(RetractionPayloadSchema, create(RetractionPayloadSchema, { indicatorId, reason, comment }));
 }
 
-export function indicatorFromRow(row: IndicatorEntryRow): Indicator {
+/** `origin` is the row's origin as a node id (callers cache it: encoding one per row was costly). */
+export function indicatorFromRow(row: IndicatorEntryRow, origin: string): Indicator {
   const header = decodeHeader(row.header);
   const p = fromBinary(IndicatorPayloadSchema, row.payload);
   return create(IndicatorSchema, {
     id: uuidToString(p.id),
-    origin: nodeIdFromPublicKey(row.originKey),
+    origin,
     version: p.version,
     kind: p.kind,
     value: p.value,

@@ -43,7 +43,7 @@ export class IndicatorQuery {
     const rows = this.indicators.byId(uuidFromString(idText, 'id'));
     if (rows.length === 0) throw new DtxError('NOT_FOUND', `no indicator ${idText}`, { details: { field: 'id' } });
     // Ids are UUIDv7 chosen by their origin; should two origins ever claim one, the first stored wins here.
-    return indicatorFromRow(rows[0]!);
+    return indicatorFromRow(rows[0]!, this.originId(rows[0]!.origin));
   }
 
   /** Whole indicators; only queries with a match appear. */
@@ -54,7 +54,7 @@ export class IndicatorQuery {
       const results: LookupResult[] = [];
       resolved.forEach((q, queryIndex) => {
         const rows = this.indicators.lookup(q, filter);
-        if (rows.length > 0) results.push({ queryIndex, matches: rows.map(indicatorFromRow) });
+        if (rows.length > 0) results.push({ queryIndex, matches: rows.map((row) => indicatorFromRow(row, this.originId(row.origin))) });
       });
       return results;
     };
