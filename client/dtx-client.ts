@@ -11,6 +11,7 @@ import { NodeService, type GetNodeInfoResponse } from '../shared/gen/dtx/v1/node
 import type { SignedEntry } from '../shared/log/entry.js';
 import { writeLookupRequest } from '../shared/wire/lookup-writers.js';
 import { writePublishRequest, type IndicatorInputFields } from '../shared/wire/publish-writer.js';
+import { readLookupMatchesResponse } from '../shared/wire/message-readers.js';
 import { Transport, type TransportOptions } from './transport.js';
 
 export type IndicatorInputInit = MessageInitShape<typeof IndicatorInputSchema>;
@@ -66,7 +67,7 @@ export class DtxClient {
       includeExpired: options.includeExpired ?? false,
       view: LookupView.MATCHES,
     });
-    return (await this.transport.unary(IndicatorService.method.lookupIndicators, request)).matches;
+    return (await this.transport.unary(IndicatorService.method.lookupIndicators, request, readLookupMatchesResponse)).matches;
   }
 
   async retract(id: string, reason: RetractReason, comment = ''): Promise<number> {

@@ -46,15 +46,22 @@ export class Transport {
     return definition;
   }
 
-  /** A unary call; the request may be bytes encoded by a shared/wire writer. */
-  unary<I extends DescMessage, O extends DescMessage>(method: MethodOf<I, O>, request: MessageInitShape<I> | Uint8Array): Promise<MessageShape<O>> {
+  /**
+   * A unary call. The request may be bytes encoded by a shared/wire writer, and `read` may
+   * decode the response by hand for hot paths.
+   */
+  unary<I extends DescMessage, O extends DescMessage>(
+    method: MethodOf<I, O>,
+    request: MessageInitShape<I> | Uint8Array,
+    read?: (bytes: Buffer) => MessageShape<O>,
+  ): Promise<MessageShape<O>> {
     const definition = this.definition(method);
     const deadline = Date.now() + (this.options.timeoutMs ?? 30_000);
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest(
         definition.path,
         definition.requestSerialize,
-        definition.responseDeserialize as (bytes: Buffer) => MessageShape<O>,
+        read ?? (definition.responseDeserialize as (bytes: Buffer) => MessageShape<O>),
         request instanceof Uint8Array ? request : create(method.input, request),
         this.metadata(),
         { deadline },

@@ -7,7 +7,7 @@ import { DtxError } from '../../shared/errors.js';
 import { file_dtx_v1_indicator_service } from '../../shared/gen/dtx/v1/indicator_service_pb.js';
 import { file_dtx_v1_log_service } from '../../shared/gen/dtx/v1/log_service_pb.js';
 import { file_dtx_v1_node_service } from '../../shared/gen/dtx/v1/node_service_pb.js';
-import { readLookupRequest, readPublishRequest } from '../../shared/wire/request-readers.js';
+import { readLookupRequest, readPublishRequest } from '../../shared/wire/message-readers.js';
 import { formatHostPort, parseHostPort } from '../config/address.js';
 import type { NodeContext } from '../context.js';
 import { Authenticator } from './auth.js';

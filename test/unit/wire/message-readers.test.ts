@@ -1,11 +1,11 @@
 import { create, equals, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { describe, expect, it } from 'vitest';
-import { LookupIndicatorsRequestSchema, PublishRequestSchema } from '../../../shared/gen/dtx/v1/indicator_service_pb.js';
-import { readLookupRequest, readPublishRequest } from '../../../shared/wire/request-readers.js';
+import { LookupIndicatorsRequestSchema, LookupIndicatorsResponseSchema, PublishRequestSchema } from '../../../shared/gen/dtx/v1/indicator_service_pb.js';
+import { readLookupMatchesResponse, readLookupRequest, readPublishRequest } from '../../../shared/wire/message-readers.js';
 import { rng } from '../../_util/rng.js';
 
-describe('request readers', () => {
+describe('message readers', () => {
   const next = rng(777);
   const int = (max: number) => (next() < 0.25 ? 0 : Math.floor(next() * max));
   const maybe = <T>(v: () => T): T | undefined => (next() < 0.3 ? undefined : v());
@@ -52,6 +52,25 @@ describe('request readers', () => {
       if (i % 5 === 0) bytes = withUnknownField(bytes);
       expect(equals(LookupIndicatorsRequestSchema, readLookupRequest(bytes), fromBinary(LookupIndicatorsRequestSchema, bytes)), `case ${i}`).toBe(true);
     }
+  });
+
+  it('decode the MATCHES lookup response as the generated decoder does, for 300 random responses', () => {
+    for (let i = 0; i < 300; i++) {
+      const message = create(LookupIndicatorsResponseSchema, {
+        matches: Array.from({ length: int(20) }, () => ({
+          queryIndex: int(2 ** 32), id: text(36), origin: text(55), version: int(2 ** 32), action: int(5),
+          confidence: int(101), validUntilMs: BigInt(int(2 ** 52)), retracted: next() < 0.3,
+        })),
+      });
+      let bytes: Uint8Array = toBinary(LookupIndicatorsResponseSchema, message);
+      if (i % 5 === 0) bytes = withUnknownField(bytes);
+      expect(equals(LookupIndicatorsResponseSchema, readLookupMatchesResponse(bytes), fromBinary(LookupIndicatorsResponseSchema, bytes)), `case ${i}`).toBe(true);
+    }
+  });
+
+  it('refuse a FULL-view response rather than drop its results', () => {
+    const bytes = toBinary(LookupIndicatorsResponseSchema, create(LookupIndicatorsResponseSchema, { results: [{ queryIndex: 1 }] }));
+    expect(() => readLookupMatchesResponse(bytes)).toThrow();
   });
 
   it('reject truncated input', () => {
