@@ -31,6 +31,8 @@ export class Transport {
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       // A 64 KB start window stalls megabyte responses (batch lookups, log reads) for round trips.
       'grpc-node.flow_control_window': 16 * 1024 * 1024,
+      // No per-call channelz bookkeeping (see server/rpc/grpc-server.ts).
+      'grpc.enable_channelz': 0,
     });
   }
 

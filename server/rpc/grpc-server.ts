@@ -31,6 +31,9 @@ export async function startGrpcServer(node: NodeContext): Promise<RunningGrpc> {
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     'grpc.keepalive_permit_without_calls': 1,
+    // Channelz keeps per-call statistics and traces on the heap; nothing here reads them, and
+    // they showed up as garbage-collection pauses in the latency tail.
+    'grpc.enable_channelz': 0,
   });
   const deps = { authenticator: new Authenticator(node.key.publicKeyObject, node.nodeId), logger: node.logger };
   const readers = { publish: readPublishRequest, lookupIndicators: readLookupRequest };
