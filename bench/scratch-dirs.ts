@@ -4,15 +4,8 @@
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { alive } from '../server/config/runtime-file.js';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export function scratchDir(parent: string, prefix: string): string {
   return join(parent, `${prefix}-${process.pid}`);

@@ -29,6 +29,15 @@ export interface ReadLogOptions {
   limit?: number;
 }
 
+function lookupRequest(queries: { kind: string; value: string }[], options: LookupOptions, view: LookupView): Uint8Array {
+  return writeLookupRequest({
+    queries,
+    includeRetracted: options.includeRetracted ?? false,
+    includeExpired: options.includeExpired ?? false,
+    view,
+  });
+}
+
 export class DtxClient {
   private readonly transport: Transport;
 
@@ -50,23 +59,13 @@ export class DtxClient {
   }
 
   async lookup(queries: { kind: string; value: string }[], options: LookupOptions = {}): Promise<LookupResult[]> {
-    const request = writeLookupRequest({
-      queries,
-      includeRetracted: options.includeRetracted ?? false,
-      includeExpired: options.includeExpired ?? false,
-      view: LookupView.FULL,
-    });
+    const request = lookupRequest(queries, options, LookupView.FULL);
     return (await this.transport.unary(IndicatorService.method.lookupIndicators, request)).results;
   }
 
   /** Compact matches (id, origin, action, confidence, expiry) in query order: for gateways and big batches. */
   async lookupMatches(queries: { kind: string; value: string }[], options: LookupOptions = {}): Promise<LookupMatch[]> {
-    const request = writeLookupRequest({
-      queries,
-      includeRetracted: options.includeRetracted ?? false,
-      includeExpired: options.includeExpired ?? false,
-      view: LookupView.MATCHES,
-    });
+    const request = lookupRequest(queries, options, LookupView.MATCHES);
     return (await this.transport.unary(IndicatorService.method.lookupIndicators, request, readLookupMatchesResponse)).matches;
   }
 

@@ -21,7 +21,8 @@ export interface RuntimeInfo {
 /** Directories claimed by nodes of this process (a pid alone cannot tell two of them apart). */
 const claimedHere = new Set<string>();
 
-function alive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, under another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
