@@ -11,11 +11,15 @@ export interface OriginAudit extends AuditReport {
   origin: string;
 }
 
-export async function verifyNodeLog(client: DtxClient): Promise<OriginAudit[]> {
+/** onProgress hears (entries checked, entries the node claims in all) as the check goes. */
+export async function verifyNodeLog(client: DtxClient, onProgress?: (done: number, total: number) => void): Promise<OriginAudit[]> {
   const heads = await client.listHeads();
+  const total = heads.reduce((n, h) => n + Number(h.seq), 0);
+  let before = 0;
   const reports: OriginAudit[] = [];
   for (const head of heads) {
-    const report = await auditLog(publicKeyFromNodeId(head.origin), client.readLog({ origin: head.origin }));
+    const report = await auditLog(publicKeyFromNodeId(head.origin), client.readLog({ origin: head.origin }), (n) => onProgress?.(before + n, total));
+    before += report.entries;
     const claimed = { seq: Number(head.seq), hash: toHex(head.hash) };
     if (!report.head || report.head.seq !== claimed.seq || report.head.hash !== claimed.hash) {
       report.problems.push({

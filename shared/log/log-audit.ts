@@ -22,7 +22,12 @@ export interface AuditReport {
 
 export const MAX_REPORTED_PROBLEMS = 100;
 
-export async function auditLog(origin: Uint8Array, batches: AsyncIterable<SignedEntry[]> | Iterable<SignedEntry[]>): Promise<AuditReport> {
+/** onBatch, when given, hears the running count of entries checked (for progress on long logs). */
+export async function auditLog(
+  origin: Uint8Array,
+  batches: AsyncIterable<SignedEntry[]> | Iterable<SignedEntry[]>,
+  onBatch?: (entriesChecked: number) => void,
+): Promise<AuditReport> {
   let verifier = new ChainVerifier(origin);
   let entries = 0;
   const problems: AuditProblem[] = [];
@@ -47,6 +52,7 @@ export async function auditLog(origin: Uint8Array, batches: AsyncIterable<Signed
         if (problems.length < MAX_REPORTED_PROBLEMS) problems.push({ seq, code: err.code, message: err.message });
       }
     }
+    onBatch?.(entries);
   }
   const head = verifier.current;
   return { entries, head: head && { epoch: head.epoch, seq: head.seq, hash: toHex(head.hash) }, problems };

@@ -8,6 +8,7 @@ import { initCrypto } from '../../../shared/crypto.js';
 import { formatOf, withClientOptions, type ClientFlags } from '../common.js';
 import { defaultDataDir, withClient } from '../connect.js';
 import { printRows, stringify } from '../output.js';
+import { Progress } from '../progress.js';
 
 interface VerifyFlags extends ClientFlags {
   offline?: boolean;
@@ -23,7 +24,15 @@ export function registerVerifyCommand(program: Command): void {
     await initCrypto();
     const reports: OriginAudit[] = flags.offline
       ? await (await import('../../log/audit-database.js')).auditDatabase(defaultDataDir(flags.data))
-      : await withClient(flags, (client) => verifyNodeLog(client));
+      : await withClient(flags, async (client) => {
+          let progress: Progress | undefined;
+          const reports = await verifyNodeLog(client, (done, total) => {
+            progress ??= new Progress('verified', total);
+            progress.update(done);
+          });
+          progress?.done();
+          return reports;
+        });
     const format = formatOf(flags);
     const problems = reports.reduce((n, r) => n + r.problems.length, 0);
     if (format === 'table') {
