@@ -4,7 +4,7 @@
  * Ed25519 signing and verification go through node:crypto (OpenSSL): measured on this
  * project's 2-core machines it signs about 36k/s against libsodium-wrappers' 26k/s, and signing
  * sits on the publish hot path (every entry is signed, and the chain makes that sequential).
- * BLAKE2b-256 and randomness come from libsodium, whose BLAKE2b runs at over 1M hashes/s on
+ * BLAKE2b-256 comes from libsodium, whose BLAKE2b runs at over 1M hashes/s on
  * entry-sized inputs; node:crypto offers no 256-bit BLAKE2b.
  */
 import {
@@ -116,9 +116,4 @@ export function blake2b256(...parts: Uint8Array[]): Uint8Array {
   // Parts are small (headers, signatures); one copy is cheaper than the streaming API's calls.
   const input = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   return sodium.crypto_generichash(HASH_BYTES, input, null);
-}
-
-export function randomBytes(length: number): Uint8Array {
-  requireReady();
-  return sodium.randombytes_buf(length);
 }

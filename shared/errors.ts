@@ -50,9 +50,6 @@ export class DtxError extends Error {
   }
 }
 
-export function isDtxError(err: unknown, code?: ErrorCode): err is DtxError {
-  return err instanceof DtxError && (code === undefined || err.code === code);
-}
 
 /** Shorthand for the most common failure: bad input, naming the field. */
 export function invalidArgument(field: string, message: string, details: Record<string, string> = {}): DtxError {

@@ -22,8 +22,3 @@ export function publicKeyFromNodeId(nodeId: string, field = 'node id'): Uint8Arr
   }
   return bytes;
 }
-
-/** The first characters of a node id, for logs and tables. */
-export function shortNodeId(nodeId: string): string {
-  return nodeId.slice(0, 12);
-}

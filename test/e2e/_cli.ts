@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(REPO_ROOT, 'dist', 'server', 'cli', 'main.js');
@@ -288,4 +288,35 @@ export async function logLength(dataDir: string): Promise<number> {
 
 export async function query(dataDir: string, kind: string, value: string, extra: readonly string[] = []): Promise<IndicatorRow[]> {
   return dtxJson<IndicatorRow[]>(['query', '--data', dataDir, '--kind', kind, '--value', value, '--format', 'json', ...extra]);
+}
+
+export interface NodeFixture {
+  /** The node's data directory. */
+  readonly dir: string;
+  /** Scratch files beside it, removed with it. */
+  readonly dirs: TempDirs;
+  init: InitOutput;
+  node: RunningNode | undefined;
+}
+
+/**
+ * One initialised, running node for a test file: made in beforeAll (then `setup` runs), stopped
+ * and removed in afterAll.
+ */
+export function useNodeFixture(setup?: (fixture: NodeFixture) => Promise<void>): NodeFixture {
+  const dirs = tempDirs();
+  const fixture = { dir: dirs.path('lab'), dirs, node: undefined } as NodeFixture;
+  beforeAll(async () => {
+    fixture.init = await initNode(fixture.dir);
+    fixture.node = await startNode(fixture.dir);
+    await setup?.(fixture);
+  });
+  afterAll(async () => {
+    try {
+      await stopNodeCleanly(fixture.node);
+    } finally {
+      dirs.cleanup();
+    }
+  });
+  return fixture;
 }

@@ -2,41 +2,24 @@
  * Bad input on the command line: every case fails with a clear one-line error naming the field,
  * a non-zero exit, and nothing stored on the node.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  type CliResult,
   dtx,
   expectDtxError,
-  initNode,
   logLength,
   query,
-  startNode,
-  stopNodeCleanly,
-  tempDirs,
-  type CliResult,
-  type RunningNode,
+  useNodeFixture,
 } from './_cli.js';
 
-const dirs = tempDirs();
-const dir = dirs.path('lab');
-let node: RunningNode | undefined;
 let entriesBefore: number;
-
-beforeAll(async () => {
-  await initNode(dir);
-  node = await startNode(dir);
+const lab = useNodeFixture(async () => {
   // One good indicator, so "nothing stored" is checked against a non-empty log.
-  const ok = await dtx(['publish', '--data', dir, '--kind', 'network.ip', '--value', '192.0.2.1', '--tlp', 'CLEAR']);
+  const ok = await dtx(['publish', '--data', lab.dir, '--kind', 'network.ip', '--value', '192.0.2.1', '--tlp', 'CLEAR']);
   expect(ok.code, ok.stderr).toBe(0);
-  entriesBefore = await logLength(dir);
+  entriesBefore = await logLength(lab.dir);
 });
-
-afterAll(async () => {
-  try {
-    await stopNodeCleanly(node);
-  } finally {
-    dirs.cleanup();
-  }
-});
+const dir = lab.dir;
 
 const publish = (...flags: string[]) => dtx(['publish', '--data', dir, ...flags]);
 

@@ -3,19 +3,15 @@
  * and tampering with the SQLite file of a stopped node.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../server/db/database.js';
 import {
   dtx,
   dtxJson,
-  initNode,
-  startNode,
-  stopNodeCleanly,
-  tempDirs,
-  type InitOutput,
   type LogRow,
   type PublishedRow,
-  type RunningNode,
+  stopNodeCleanly,
+  useNodeFixture,
 } from './_cli.js';
 
 interface Problem {
@@ -31,27 +27,13 @@ interface VerifyReport {
 
 const HEX = /^(?:[0-9a-f]{2})+$/;
 
-const dirs = tempDirs();
-const dir = dirs.path('lab');
-let init: InitOutput;
-let node: RunningNode | undefined;
-
-beforeAll(async () => {
-  init = await initNode(dir);
-  node = await startNode(dir);
+const lab = useNodeFixture(async ({ dir }) => {
   const lines = Array.from({ length: 5 }, (_, i) => JSON.stringify({ kind: 'network.ip', value: `203.0.113.${10 + i}`, tlp: 'GREEN' }));
   const published = await dtxJson<PublishedRow[]>(['publish', '--data', dir, '--file', '-', '--json'], { input: `${lines.join('\n')}\n` });
   const r = await dtx(['retract', published[1]!.id, '--reason', 'expired', '--data', dir]);
   expect(r.code, r.stderr).toBe(0);
 });
-
-afterAll(async () => {
-  try {
-    await stopNodeCleanly(node);
-  } finally {
-    dirs.cleanup();
-  }
-});
+const dir = lab.dir;
 
 /** Runs fn on the stopped node's database file (through the node's own opener). */
 function withDatabase<T>(fn: (db: ReturnType<typeof openDatabase>) => T): T {
@@ -101,7 +83,7 @@ describe.concurrent('dtx log', () => {
     const rows = lines.map((l) => JSON.parse(l) as LogRow);
     rows.forEach((row, i) => {
       expect(row.seq).toBe(i + 1);
-      expect(row.origin).toBe(init.nodeId);
+      expect(row.origin).toBe(lab.init.nodeId);
       expect(row.header).toMatch(HEX);
       expect(row.signature).toMatch(HEX);
       expect(row.signature).toHaveLength(128); // Ed25519: 64 bytes
@@ -127,18 +109,18 @@ describe('dtx verify', () => {
     const report = JSON.parse(r.stdout) as VerifyReport;
     expect(report.ok).toBe(true);
     expect(report.logs).toHaveLength(1);
-    expect(report.logs[0]).toMatchObject({ origin: init.nodeId, entries: 6, head: { seq: 6 }, problems: [] });
+    expect(report.logs[0]).toMatchObject({ origin: lab.init.nodeId, entries: 6, head: { seq: 6 }, problems: [] });
     expect(table.code).toBe(0);
-    expect(table.stdout).toContain(init.nodeId);
+    expect(table.stdout).toContain(lab.init.nodeId);
     expect(table.stdout).toMatch(/\bok\b/);
   });
 
   it('--offline works on a stopped node', async () => {
-    await stopNodeCleanly(node);
+    await stopNodeCleanly(lab.node);
     const { code, report, table } = await verifyOffline();
     expect(code).toBe(0);
     expect(report.ok).toBe(true);
-    expect(report.logs[0]).toMatchObject({ origin: init.nodeId, entries: 6, problems: [] });
+    expect(report.logs[0]).toMatchObject({ origin: lab.init.nodeId, entries: 6, problems: [] });
     expect(table).toMatch(/\bok\b/);
   });
 

@@ -1,43 +1,24 @@
 /** dtx publish (flags, --file, stdin), get, query and retract against one running node. */
 import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   dtx,
   dtxJson,
   expectDtxError,
-  initNode,
-  logLength,
-  query,
-  startNode,
-  stopNodeCleanly,
-  tempDirs,
   type IndicatorRow,
-  type InitOutput,
+  logLength,
   type LogRow,
   type PublishedRow,
-  type RunningNode,
+  query,
+  useNodeFixture,
 } from './_cli.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
-const dirs = tempDirs();
-const dir = dirs.path('lab');
-let init: InitOutput;
-let node: RunningNode | undefined;
-
-beforeAll(async () => {
-  init = await initNode(dir);
-  node = await startNode(dir);
-});
-
-afterAll(async () => {
-  try {
-    await stopNodeCleanly(node);
-  } finally {
-    dirs.cleanup();
-  }
-});
+const lab = useNodeFixture();
+const dir = lab.dir;
+const dirs = lab.dirs;
 
 interface Line {
   kind: string;
@@ -94,7 +75,7 @@ describe('publish from flags, get and query', () => {
       const got = await dtxJson<IndicatorRow>(['get', id, '--data', dir, '--json']);
       expect(got).toMatchObject({
         id,
-        origin: init.nodeId,
+        origin: lab.init.nodeId,
         version: 1,
         kind: 'network.ip',
         value: '203.0.113.7',
@@ -116,7 +97,7 @@ describe('publish from flags, get and query', () => {
     it('query --kind --value --format json finds it', async () => {
       const rows = await query(dir, 'network.ip', '203.0.113.7');
       expect(rows.map((r) => r.id)).toEqual([id]);
-      expect(rows[0]).toMatchObject({ origin: init.nodeId, tlp: 'AMBER', confidence: 85 });
+      expect(rows[0]).toMatchObject({ origin: lab.init.nodeId, tlp: 'AMBER', confidence: 85 });
     });
 
     it('query for an unknown value prints nothing on stdout and exits 0', async () => {
