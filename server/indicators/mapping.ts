@@ -1,14 +1,16 @@
 /**
  * The one place where stored rows and bytes become protobuf messages and back.
  */
-import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { IndicatorSchema, type Indicator, type RetractReason } from '../../shared/gen/dtx/v1/indicator_pb.js';
-import { IndicatorPayloadSchema, RetractionPayloadSchema } from '../../shared/gen/dtx/v1/log_pb.js';
+import { RetractionPayloadSchema } from '../../shared/gen/dtx/v1/log_pb.js';
 import type { NormalizedIndicator } from '../../shared/indicator/validate.js';
 import { decodeHeader } from '../../shared/log/entry-header.js';
+import { readIndicatorPayload } from '../../shared/log/indicator-payload-reader.js';
 import { writeIndicatorPayload } from '../../shared/log/indicator-payload-writer.js';
 import { uuidToString } from '../../shared/uuid.js';
+import type { IndicatorFields } from '../../shared/wire/indicator-writer.js';
 import type { IndicatorEntryRow } from '../db/indicator-store.js';
 
 export function encodeIndicatorPayload(id: Uint8Array, version: number, n: NormalizedIndicator): Uint8Array {
@@ -20,10 +22,10 @@ export function encodeRetractionPayload(indicatorId: Uint8Array, reason: Retract
 }
 
 /** `origin` is the row's origin as a node id (callers cache it: encoding one per row was costly). */
-export function indicatorFromRow(row: IndicatorEntryRow, origin: string): Indicator {
+export function indicatorFromRow(row: IndicatorEntryRow, origin: string): IndicatorFields {
   const header = decodeHeader(row.header);
-  const p = fromBinary(IndicatorPayloadSchema, row.payload);
-  return create(IndicatorSchema, {
+  const p = readIndicatorPayload(row.payload);
+  return {
     id: uuidToString(p.id),
     origin,
     version: p.version,
@@ -32,8 +34,8 @@ export function indicatorFromRow(row: IndicatorEntryRow, origin: string): Indica
     tlp: p.tlp,
     confidence: p.confidence,
     action: p.action,
-    validFrom: timestampFromMs(Number(p.validFromMs)),
-    validUntil: timestampFromMs(Number(p.validUntilMs)),
+    validFromMs: p.validFromMs,
+    validUntilMs: p.validUntilMs,
     tags: p.tags,
     campaign: p.campaign,
     techniques: p.techniques,
@@ -42,9 +44,22 @@ export function indicatorFromRow(row: IndicatorEntryRow, origin: string): Indica
     keyEpoch: p.keyEpoch,
     maxDistance: p.maxDistance,
     epoch: header.epoch,
-    seq: BigInt(header.seq),
-    publishedAt: timestampFromMs(header.timestampMs),
+    seq: header.seq,
+    publishedAtMs: header.timestampMs,
     retracted: row.retractReason !== 0,
     retractReason: row.retractReason,
+  };
+}
+
+/** The generated message of an indicator: for what the direct writers leave to protobuf-es. */
+export function indicatorMessage(f: IndicatorFields): Indicator {
+  return create(IndicatorSchema, {
+    ...f,
+    tags: [...f.tags],
+    techniques: [...f.techniques],
+    validFrom: timestampFromMs(f.validFromMs),
+    validUntil: timestampFromMs(f.validUntilMs),
+    seq: BigInt(f.seq),
+    publishedAt: timestampFromMs(f.publishedAtMs),
   });
 }

@@ -2,14 +2,14 @@
  * Reads of the current indicator view: by id, and batched exact lookup of (kind, value) pairs,
  * either as whole indicators or as compact matches for gateways.
  */
-import type { Indicator } from '../../shared/gen/dtx/v1/indicator_pb.js';
 import { DtxError, invalidArgument } from '../../shared/errors.js';
 import { withPathIndex } from '../../shared/indicator/field-path.js';
 import { canonicalValue, kindByName } from '../../shared/indicator/kinds.js';
 import { nodeIdFromPublicKey } from '../../shared/node-id.js';
 import { uuidFromString, uuidToString } from '../../shared/uuid.js';
-import type { IndicatorStore, LookupKeyQuery } from '../db/indicator-store.js';
+import { sortedByLookupKey, type IndicatorStore, type LookupKeyQuery } from '../db/indicator-store.js';
 import type { LogStore } from '../db/log-store.js';
+import type { IndicatorFields, IndicatorResultFields } from '../../shared/wire/indicator-writer.js';
 import type { LookupMatchFields } from '../../shared/wire/lookup-writers.js';
 import { lookupKey } from './lookup-key.js';
 import { indicatorFromRow } from './mapping.js';
@@ -21,9 +21,8 @@ export interface LookupOptions {
   includeExpired: boolean;
 }
 
-export interface LookupResult {
-  queryIndex: number;
-  matches: Indicator[];
+export interface LookupResult extends IndicatorResultFields {
+  matches: IndicatorFields[];
 }
 
 /** A compact match: exactly what the wire writer for LOOKUP_VIEW_MATCHES takes. */
@@ -39,7 +38,7 @@ export class IndicatorQuery {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  get(idText: string): Indicator {
+  get(idText: string): IndicatorFields {
     const rows = this.indicators.byId(uuidFromString(idText, 'id'));
     if (rows.length === 0) throw new DtxError('NOT_FOUND', `no indicator ${idText}`, { details: { field: 'id' } });
     // Ids are UUIDv7 chosen by their origin; should two origins ever claim one, the first stored wins here.
@@ -52,11 +51,11 @@ export class IndicatorQuery {
     const filter = { ...options, nowMs: this.clock() };
     const run = () => {
       const results: LookupResult[] = [];
-      resolved.forEach((q, queryIndex) => {
-        const rows = this.indicators.lookup(q, filter);
+      for (const queryIndex of sortedByLookupKey(resolved)) {
+        const rows = this.indicators.lookup(resolved[queryIndex]!, filter);
         if (rows.length > 0) results.push({ queryIndex, matches: rows.map((row) => indicatorFromRow(row, this.originId(row.origin))) });
-      });
-      return results;
+      }
+      return results.sort((a, b) => a.queryIndex - b.queryIndex);
     };
     // One statement is its own snapshot; a batch shares one read transaction.
     return resolved.length === 1 ? run() : this.indicators.snapshot(run);

@@ -1,5 +1,7 @@
 import { IndicatorService, LookupView } from '../../../shared/gen/dtx/v1/indicator_service_pb.js';
+import { writeGetIndicatorResponse, writeLookupFullResponse } from '../../../shared/wire/indicator-writer.js';
 import { writeLookupMatchesResponse } from '../../../shared/wire/lookup-writers.js';
+import { indicatorMessage } from '../../indicators/mapping.js';
 import type { NodeContext } from '../../context.js';
 import type { MethodsOf, ServiceHandlers, ServicePolicy } from '../register.js';
 
@@ -19,12 +21,19 @@ export function indicatorHandlers(node: NodeContext): ServiceHandlers<Methods> {
       node.logger.debug({ count: items.length }, 'published');
       return { items: items.map((item) => ({ id: item.id, version: item.version, seq: BigInt(item.seq) })) };
     },
-    getIndicator: (request) => ({ indicator: node.query.get(request.id) }),
+    getIndicator: (request) => {
+      const indicator = node.query.get(request.id);
+      return writeGetIndicatorResponse(indicator) ?? { indicator: indicatorMessage(indicator) };
+    },
     lookupIndicators: (request) => {
       const options = { includeRetracted: request.includeRetracted, includeExpired: request.includeExpired };
-      return request.view === LookupView.MATCHES
-        ? writeLookupMatchesResponse(node.query.lookupMatches(request.queries, options))
-        : { results: node.query.lookup(request.queries, options) };
+      if (request.view === LookupView.MATCHES) return writeLookupMatchesResponse(node.query.lookupMatches(request.queries, options));
+      const results = node.query.lookup(request.queries, options);
+      return (
+        writeLookupFullResponse(results) ?? {
+          results: results.map((r) => ({ queryIndex: r.queryIndex, matches: r.matches.map(indicatorMessage) })),
+        }
+      );
     },
     retractIndicator: async (request) => {
       const { seq } = await node.publisher.retract(request.id, request.reason, request.comment);
