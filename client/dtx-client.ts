@@ -8,6 +8,7 @@ import type { IndicatorInputSchema, Indicator, RetractReason } from '../shared/g
 import { IndicatorService, LookupView, type LookupMatch, type LookupResult, type PublishedItem } from '../shared/gen/dtx/v1/indicator_service_pb.js';
 import { LogService, type Head } from '../shared/gen/dtx/v1/log_service_pb.js';
 import { NodeService, type GetNodeInfoResponse } from '../shared/gen/dtx/v1/node_service_pb.js';
+import { PeerService, type AddPeerResponse, type GetStatusResponse, type Peer } from '../shared/gen/dtx/v1/peer_service_pb.js';
 import type { SignedEntry } from '../shared/log/entry.js';
 import { writeLookupRequest } from '../shared/wire/lookup-writers.js';
 import { writePublishRequest, type IndicatorInputFields } from '../shared/wire/publish-writer.js';
@@ -72,6 +73,24 @@ export class DtxClient {
   async retract(id: string, reason: RetractReason, comment = ''): Promise<number> {
     const response = await this.transport.unary(IndicatorService.method.retractIndicator, { id, reason, comment });
     return Number(response.seq);
+  }
+
+  /** Adds a member to the node's roster (admin); subscribes to it unless noSubscribe. */
+  addPeer(peer: { id: string; url: string; name?: string; noSubscribe?: boolean }): Promise<AddPeerResponse> {
+    return this.transport.unary(PeerService.method.addPeer, { id: peer.id, url: peer.url, name: peer.name ?? '', noSubscribe: peer.noSubscribe ?? false });
+  }
+
+  async removePeer(id: string): Promise<void> {
+    await this.transport.unary(PeerService.method.removePeer, { id });
+  }
+
+  async listPeers(): Promise<Peer[]> {
+    return (await this.transport.unary(PeerService.method.listPeers, {})).peers;
+  }
+
+  /** Heads, peers with state, error and lag, halted origins (admin). */
+  status(): Promise<GetStatusResponse> {
+    return this.transport.unary(PeerService.method.getStatus, {});
   }
 
   nodeInfo(): Promise<GetNodeInfoResponse> {

@@ -16,6 +16,18 @@ export interface TransportOptions {
   token?: string;
   /** Per-call deadline; streams get none. */
   timeoutMs?: number;
+  /**
+   * HTTP/2 pings at this interval (and a dead connection detected within as long again):
+   * for long-lived streams such as federation subscriptions. Off by default.
+   */
+  keepaliveMs?: number;
+}
+
+export interface StreamOptions {
+  /** A token for this call only, instead of the transport's (peer tokens are per call). */
+  token?: string;
+  /** Cancels the call; the stream then ends with an error, even while it waits for data. */
+  signal?: AbortSignal;
 }
 
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -33,12 +45,13 @@ export class Transport {
       'grpc-node.flow_control_window': 16 * 1024 * 1024,
       // No per-call channelz bookkeeping (see server/rpc/grpc-server.ts).
       'grpc.enable_channelz': 0,
+      ...(options.keepaliveMs ? { 'grpc.keepalive_time_ms': options.keepaliveMs, 'grpc.keepalive_timeout_ms': options.keepaliveMs, 'grpc.keepalive_permit_without_calls': 1 } : {}),
     });
   }
 
-  private metadata(): Metadata {
+  private metadata(token = this.options.token): Metadata {
     const metadata = new Metadata();
-    if (this.options.token) metadata.set('authorization', `Bearer ${this.options.token}`);
+    if (token) metadata.set('authorization', `Bearer ${token}`);
     return metadata;
   }
 
@@ -75,6 +88,7 @@ export class Transport {
   async *serverStream<I extends DescMessage, O extends DescMessage>(
     method: MethodOf<I, O>,
     request: MessageInitShape<I>,
+    options: StreamOptions = {},
   ): AsyncGenerator<MessageShape<O>> {
     const definition = this.definition(method);
     const stream = this.client.makeServerStreamRequest(
@@ -82,14 +96,17 @@ export class Transport {
       definition.requestSerialize,
       definition.responseDeserialize as (bytes: Buffer) => MessageShape<O>,
       create(method.input, request),
-      this.metadata(),
+      this.metadata(options.token ?? this.options.token),
       {},
     );
+    const cancel = () => stream.cancel();
+    options.signal?.addEventListener('abort', cancel, { once: true });
     try {
       for await (const message of stream) yield message as MessageShape<O>;
     } catch (err) {
       throw isServiceError(err) ? fromGrpcError(err) : err;
     } finally {
+      options.signal?.removeEventListener('abort', cancel);
       stream.cancel();
     }
   }

@@ -13,7 +13,9 @@ import { IndicatorStore } from './db/indicator-store.js';
 import { LogStore } from './db/log-store.js';
 import { Publisher } from './indicators/publisher.js';
 import { IndicatorQuery } from './indicators/query.js';
+import { AppendHub } from './log/append-hub.js';
 import { Sequencer } from './log/sequencer.js';
+import { Federation } from './sync/federation.js';
 
 export interface NodeContext {
   dir: string;
@@ -27,6 +29,9 @@ export interface NodeContext {
   sequencer: Sequencer;
   publisher: Publisher;
   query: IndicatorQuery;
+  /** Wakes whatever follows the logs when any origin's log grows. */
+  hub: AppendHub;
+  federation: Federation;
   clock: () => number;
 }
 
@@ -57,9 +62,13 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
     db.close();
     throw err;
   }
+  const nodeId = nodeIdFromPublicKey(key.publicKey);
+  const hub = new AppendHub();
+  sequencer.onAppended((origin, head) => hub.notify(origin, head));
+  const federation = new Federation({ db, key, nodeId, config, logStore, indicatorStore, hub, logger: options.logger, clock });
   return {
     dir,
-    nodeId: nodeIdFromPublicKey(key.publicKey),
+    nodeId,
     key,
     config,
     logger: options.logger,
@@ -69,11 +78,14 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
     sequencer,
     publisher: new Publisher(sequencer, indicatorStore, config.maxBatch, clock),
     query: new IndicatorQuery(indicatorStore, logStore, clock),
+    hub,
+    federation,
     clock,
   };
 }
 
 export async function closeNodeContext(context: NodeContext): Promise<void> {
+  await context.federation.stop();
   await context.sequencer.close();
   if (context.db.open) context.db.close();
 }

@@ -41,6 +41,7 @@ export class DtxNode {
       grpc = await startGrpcServer(context);
       const http = await startHttpServer(context);
       const node = new DtxNode(context, grpc, http);
+      context.federation.start();
       writeRuntime(dir, { pid: process.pid, nodeId: context.nodeId, grpc: grpc.address, http: http.address, startedAt: new Date().toISOString() });
       return node;
     } catch (err) {
@@ -66,6 +67,8 @@ export class DtxNode {
   /** Idempotent: stops serving, waits briefly for running calls, closes the database. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      // Links first: no entries arrive while the servers and the database shut down.
+      await this.context.federation.stop();
       await Promise.all([stopGrpcServer(this.grpc), stopHttpServer(this.http)]);
       await closeNodeContext(this.context);
       releaseRuntime(this.context.dir);

@@ -19,6 +19,13 @@ export interface NodeConfig {
   maxBatch: number;
   /** SQLite page cache, MiB. */
   cacheMiB: number;
+  /**
+   * "chain" verifies one signature per origin run in each received batch (the hash links
+   * authenticate the rest); "every" verifies each received entry's signature.
+   */
+  syncVerify: 'chain' | 'every';
+  /** Idle subscription streams send heads this often; a subscriber gives up after 3 missed. */
+  syncHeartbeatMs: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<NodeConfig> = {
@@ -28,6 +35,8 @@ export const DEFAULT_CONFIG: Readonly<NodeConfig> = {
   durability: 'full',
   maxBatch: 10_000,
   cacheMiB: 128,
+  syncVerify: 'chain',
+  syncHeartbeatMs: 5000,
 };
 
 type Checker = (value: unknown, field: string) => unknown;
@@ -54,6 +63,11 @@ const durability: Checker = (v, field) => {
   return v;
 };
 
+const syncVerify: Checker = (v, field) => {
+  if (v !== 'chain' && v !== 'every') throw new DtxError('CONFIG_INVALID', `${field}: expected "chain" or "every"`);
+  return v;
+};
+
 const CHECKS: Record<keyof NodeConfig, Checker> = {
   name: str,
   grpc: address,
@@ -61,6 +75,8 @@ const CHECKS: Record<keyof NodeConfig, Checker> = {
   durability,
   maxBatch: intRange(1, 100_000),
   cacheMiB: intRange(2, 65_536),
+  syncVerify,
+  syncHeartbeatMs: intRange(50, 600_000),
 };
 
 /** Checks a partial config (from a file, env or flags); unknown keys are errors, not ignored. */

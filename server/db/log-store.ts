@@ -36,6 +36,7 @@ export class LogStore {
   private readonly updateHead;
   private readonly selectRange;
   private readonly selectEntry;
+  private readonly selectAt;
 
   constructor(private readonly db: Db) {
     this.insertOrigin = db.prepare('INSERT INTO origins (key) VALUES (?)');
@@ -48,6 +49,7 @@ export class LogStore {
     this.selectRange = db.prepare(`SELECT rowid, origin, epoch, seq, header, signature, payload FROM entries
       WHERE origin = ? AND (epoch, seq) > (?, ?) ORDER BY epoch, seq LIMIT ?`);
     this.selectEntry = db.prepare('SELECT rowid, origin, epoch, seq, header, signature, payload FROM entries WHERE rowid = ?');
+    this.selectAt = db.prepare('SELECT rowid, origin, epoch, seq, header, signature, payload FROM entries WHERE origin = ? AND epoch = ? AND seq = ?');
   }
 
   originByKey(key: Uint8Array): OriginRow | undefined {
@@ -81,6 +83,11 @@ export class LogStore {
   /** Entries of one origin after (epoch, seq), in log order. */
   readAfter(origin: number, afterEpoch: number, afterSeq: number, limit: number): EntryRow[] {
     return this.selectRange.all(origin, afterEpoch, afterSeq, limit) as EntryRow[];
+  }
+
+  /** The entry of an origin at (epoch, seq), if stored. */
+  entryAt(origin: number, epoch: number, seq: number): EntryRow | undefined {
+    return this.selectAt.get(origin, epoch, seq) as EntryRow | undefined;
   }
 
   entry(rowid: number): EntryRow | undefined {

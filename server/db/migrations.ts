@@ -59,6 +59,52 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX indicators_by_lookup_key ON indicators (lookup_key);
     `,
   },
+  {
+    version: 2,
+    description: 'federation: roster of peers, quarantine of rejected entries, halted origins',
+    sql: `
+      -- The roster: every member is trusted as an origin and may subscribe to this node;
+      -- subscribe = 1 means this node also dials it at url.
+      CREATE TABLE peers (
+        node_id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        name TEXT NOT NULL DEFAULT '',
+        subscribe INTEGER NOT NULL,
+        added_at INTEGER NOT NULL
+      );
+
+      -- Entries a peer sent that were not applied, exactly as received, with the reason.
+      -- Bounded per peer by the receiver; the counts live on in the peer's status.
+      CREATE TABLE quarantine (
+        id INTEGER PRIMARY KEY,
+        peer TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        epoch INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        header BLOB NOT NULL,
+        signature BLOB NOT NULL,
+        payload BLOB NOT NULL,
+        received_at INTEGER NOT NULL
+      );
+      CREATE INDEX quarantine_by_peer ON quarantine (peer, id);
+
+      -- Origins this node stopped accepting, with the evidence (for a fork: both signed headers).
+      CREATE TABLE halts (
+        origin INTEGER PRIMARY KEY,
+        reason TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        epoch INTEGER NOT NULL,
+        seq INTEGER NOT NULL,
+        header_a BLOB,
+        signature_a BLOB,
+        header_b BLOB,
+        signature_b BLOB,
+        via TEXT NOT NULL DEFAULT ''
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

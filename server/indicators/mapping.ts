@@ -1,7 +1,7 @@
 /**
  * The one place where stored rows and bytes become protobuf messages and back.
  */
-import { create, toBinary } from '@bufbuild/protobuf';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { IndicatorSchema, type Indicator, type RetractReason } from '../../shared/gen/dtx/v1/indicator_pb.js';
 import { RetractionPayloadSchema } from '../../shared/gen/dtx/v1/log_pb.js';
@@ -11,7 +11,9 @@ import { readIndicatorPayload } from '../../shared/log/indicator-payload-reader.
 import { writeIndicatorPayload } from '../../shared/log/indicator-payload-writer.js';
 import { uuidToString } from '../../shared/uuid.js';
 import type { IndicatorFields } from '../../shared/wire/indicator-writer.js';
-import type { IndicatorEntryRow } from '../db/indicator-store.js';
+import { kindByName } from '../../shared/indicator/kinds.js';
+import type { IndicatorEntryRow, NewIndicatorRow } from '../db/indicator-store.js';
+import { lookupKey } from './lookup-key.js';
 
 export function encodeIndicatorPayload(id: Uint8Array, version: number, n: NormalizedIndicator): Uint8Array {
   return writeIndicatorPayload(id, version, n);
@@ -62,4 +64,30 @@ export function indicatorMessage(f: IndicatorFields): Indicator {
     seq: BigInt(f.seq),
     publishedAt: timestampFromMs(f.publishedAtMs),
   });
+}
+
+/**
+ * The view row for a stored indicator entry of any origin, or undefined when this node cannot
+ * index it (a kind it does not know, from a newer version): the entry is kept all the same.
+ */
+export function indicatorRowFromPayload(origin: number, entry: number, payload: Uint8Array): NewIndicatorRow | undefined {
+  const p = readIndicatorPayload(payload);
+  const kind = kindByName(p.kind);
+  if (!kind || p.id.length !== 16) return undefined;
+  return {
+    id: p.id,
+    origin,
+    version: p.version,
+    entry,
+    lookupKey: lookupKey(kind.code, p.value),
+    kind: kind.code,
+    value: p.value,
+    action: p.action,
+    confidence: p.confidence,
+    validUntil: p.validUntilMs,
+  };
+}
+
+export function decodeRetractionPayload(payload: Uint8Array): { indicatorId: Uint8Array; reason: RetractReason; comment: string } {
+  return fromBinary(RetractionPayloadSchema, payload);
 }

@@ -7,6 +7,8 @@ import { DtxError } from '../../shared/errors.js';
 import { file_dtx_v1_indicator_service } from '../../shared/gen/dtx/v1/indicator_service_pb.js';
 import { file_dtx_v1_log_service } from '../../shared/gen/dtx/v1/log_service_pb.js';
 import { file_dtx_v1_node_service } from '../../shared/gen/dtx/v1/node_service_pb.js';
+import { file_dtx_v1_peer_service } from '../../shared/gen/dtx/v1/peer_service_pb.js';
+import { file_dtx_v1_sync_service } from '../../shared/gen/dtx/v1/sync_service_pb.js';
 import { readLookupRequest, readPublishRequest } from '../../shared/wire/message-readers.js';
 import { formatHostPort, parseHostPort } from '../config/address.js';
 import type { NodeContext } from '../context.js';
@@ -14,6 +16,8 @@ import { Authenticator } from './auth.js';
 import { IndicatorService, indicatorHandlers, indicatorPolicy } from './handlers/indicator-handlers.js';
 import { LogService, logHandlers, logPolicy } from './handlers/log-handlers.js';
 import { NodeService, nodeHandlers, nodePolicy } from './handlers/node-handlers.js';
+import { PeerService, peerHandlers, peerPolicy } from './handlers/peer-handlers.js';
+import { SyncService, syncHandlers, syncPolicy } from './handlers/sync-handlers.js';
 import { addReflection } from './reflection.js';
 import { registerService } from './register.js';
 
@@ -35,16 +39,19 @@ export async function startGrpcServer(node: NodeContext): Promise<RunningGrpc> {
     // they showed up as garbage-collection pauses in the latency tail.
     'grpc.enable_channelz': 0,
   });
-  const deps = { authenticator: new Authenticator(node.key.publicKeyObject, node.nodeId), logger: node.logger };
+  const roster = node.federation.roster;
+  const deps = { authenticator: new Authenticator(node.key.publicKeyObject, node.nodeId, (id) => roster.isMember(id)), logger: node.logger };
   const readers = { publish: readPublishRequest, lookupIndicators: readLookupRequest };
   registerService(server, IndicatorService, indicatorHandlers(node), indicatorPolicy, { ...deps, readers });
   registerService(server, LogService, logHandlers(node), logPolicy, deps);
   registerService(server, NodeService, nodeHandlers(node), nodePolicy, deps);
+  registerService(server, SyncService, syncHandlers(node), syncPolicy, deps);
+  registerService(server, PeerService, peerHandlers(node), peerPolicy, deps);
 
   const health = new HealthImplementation({ '': 'SERVING' });
-  for (const service of [IndicatorService, LogService, NodeService]) health.setStatus(service.typeName, 'SERVING');
+  for (const service of [IndicatorService, LogService, NodeService, SyncService, PeerService]) health.setStatus(service.typeName, 'SERVING');
   health.addToServer(server);
-  addReflection(server, [file_dtx_v1_indicator_service, file_dtx_v1_log_service, file_dtx_v1_node_service]);
+  addReflection(server, [file_dtx_v1_indicator_service, file_dtx_v1_log_service, file_dtx_v1_node_service, file_dtx_v1_sync_service, file_dtx_v1_peer_service]);
 
   const listen = parseHostPort(node.config.grpc, 'grpc');
   const port = await new Promise<number>((resolve, reject) => {

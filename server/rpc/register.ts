@@ -29,10 +29,11 @@ type Unary<I extends DescMessage, O extends DescMessage> = (
   context: CallContext,
 ) => MessageInitShape<O> | Uint8Array | Promise<MessageInitShape<O> | Uint8Array>;
 
+/** `send` takes a message, or its bytes encoded by a shared/wire writer. */
 type ServerStream<I extends DescMessage, O extends DescMessage> = (
   request: MessageShape<I>,
   context: CallContext,
-  send: (message: MessageInitShape<O>) => Promise<void>,
+  send: (message: MessageInitShape<O> | Uint8Array) => Promise<void>,
 ) => Promise<void>;
 
 export type ServiceHandlers<S extends GenServiceMethods> = {
@@ -43,8 +44,8 @@ export type ServiceHandlers<S extends GenServiceMethods> = {
       : never;
 };
 
-/** Which roles may call each method; "public" needs no token. */
-export type ServicePolicy<S extends GenServiceMethods> = { [K in keyof S]: readonly Role[] | 'public' };
+/** Which roles may call each method; "public" needs no token, "member" a roster member's peer token. */
+export type ServicePolicy<S extends GenServiceMethods> = { [K in keyof S]: readonly Role[] | 'public' | 'member' };
 
 /** One shared abort reason: abort() without one builds a DOMException with a stack each time. */
 const CANCELLED = new DtxError('UNAVAILABLE', 'the client cancelled the call');
@@ -70,11 +71,12 @@ export function registerService<S extends GenServiceMethods>(
     const rule = policy[name];
     const handler = handlers[name] as unknown as (...args: unknown[]) => Promise<unknown>;
     const what = `call ${service.typeName}/${method.name}`;
+    const path = `/${service.typeName}/${method.name}`;
 
     const context = async (call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>, signal: AbortSignal) => {
       let claims: TokenClaims | undefined;
       if (rule !== 'public') {
-        claims = await deps.authenticator.authenticate(call.metadata);
+        claims = await deps.authenticator.authenticate(call.metadata, path);
         authorize(claims, rule, what);
       }
       return { claims, metadata: call.metadata, peer: call.getPeer(), signal } satisfies CallContext;
@@ -114,7 +116,8 @@ export function registerService<S extends GenServiceMethods>(
         const send = async (message: unknown) => {
           if (abort.signal.aborted) throw new DtxError('UNAVAILABLE', 'the client went away');
           // Backpressure: a slow reader makes us wait here, so it lags in the database, not in memory.
-          if (!call.write(create(method.output, message as MessageInitShape<DescMessage>))) {
+          const encoded = message instanceof Uint8Array ? message : create(method.output, message as MessageInitShape<DescMessage>);
+          if (!call.write(encoded)) {
             await Promise.race([once(call, 'drain'), once(abort.signal, 'abort')]);
           }
         };

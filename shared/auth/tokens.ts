@@ -16,6 +16,8 @@ export interface TokenClaims {
   subject: string;
   tokenId: string;
   expiresAt?: number;
+  /** Set for a member node's peer token (shared/auth/peer-tokens.ts); subject is its node id. */
+  member?: boolean;
 }
 
 export interface IssueTokenOptions {
@@ -41,7 +43,8 @@ function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
 }
 
-function reasonOf(err: unknown): string {
+/** A one-line reason for a failed JWT verification; never echoes the token. */
+export function tokenFailureReason(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'token expired';
   if (err instanceof joseErrors.JWTClaimValidationFailed) return `token claim "${err.claim}" is not valid here`;
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'token algorithm not allowed (EdDSA only)';
@@ -54,7 +57,7 @@ export async function verifyToken(token: string, publicKey: KeyObject, nodeId: s
   try {
     ({ payload } = await jwtVerify(token, publicKey, { algorithms: ['EdDSA'], issuer: nodeId, audience: nodeId }));
   } catch (err) {
-    throw new DtxError('UNAUTHENTICATED', reasonOf(err));
+    throw new DtxError('UNAUTHENTICATED', tokenFailureReason(err));
   }
   if (!isRole(payload.role)) throw new DtxError('UNAUTHENTICATED', 'token has no valid role');
   if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string') {

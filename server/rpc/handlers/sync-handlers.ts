@@ -1,0 +1,27 @@
+import { SyncService } from '../../../shared/gen/dtx/v1/sync_service_pb.js';
+import type { NodeContext } from '../../context.js';
+import type { MethodsOf, ServiceHandlers, ServicePolicy } from '../register.js';
+
+type Methods = MethodsOf<typeof SyncService>;
+
+/** Only member nodes, each with a peer token signed by its own key, may subscribe. */
+export const syncPolicy: ServicePolicy<Methods> = { subscribe: 'member' };
+
+export function syncHandlers(node: NodeContext): ServiceHandlers<Methods> {
+  return {
+    subscribe: async (request, context, send) => {
+      const peer = context.claims!.subject;
+      const stream = node.federation.openStream(peer, context.signal);
+      node.logger.info({ peer, cursors: request.cursors.length }, 'peer subscribed');
+      try {
+        const cursors = request.cursors.map((c) => ({ origin: c.origin, epoch: c.epoch, seq: Number(c.seq) }));
+        await node.federation.outbox.serve(cursors, request.maxBatch, send, stream.signal);
+      } finally {
+        stream.close();
+        node.logger.info({ peer }, 'peer subscription ended');
+      }
+    },
+  };
+}
+
+export { SyncService };

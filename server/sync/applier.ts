@@ -1,0 +1,309 @@
+/**
+ * Verifies and applies what a peer sends. Every entry is checked against this node's own view
+ * of its origin's chain: payload hash, link to the held head, and signature (one per origin run
+ * per batch: the last entry's signature vouches for the run through the hash links, as
+ * DESIGN.md section 2 says; or every one when configured). What extends a chain is stored with
+ * its view updates and the new head in one transaction, so a crash never applies anything twice
+ * or loses what was acknowledged. What does not is quarantined with the reason and counted;
+ * other origins in the same batch carry on.
+ */
+import { verifySignature } from '../../shared/crypto.js';
+import { bytesEqual } from '../../shared/encoding/hex.js';
+import { DtxError, type ErrorCode } from '../../shared/errors.js';
+import { PayloadType } from '../../shared/gen/dtx/v1/log_pb.js';
+import { Tlp } from '../../shared/gen/dtx/v1/indicator_pb.js';
+import type { ChainHead } from '../../shared/log/chain-verifier.js';
+import { checkEntry, entryHash, type SignedEntry } from '../../shared/log/entry.js';
+import { decodeHeader, type EntryHeader } from '../../shared/log/entry-header.js';
+import { readIndicatorPayload } from '../../shared/log/indicator-payload-reader.js';
+import type { Logger } from '../../shared/logger.js';
+import { nodeIdFromPublicKey } from '../../shared/node-id.js';
+import type { Db } from '../db/database.js';
+import type { IndicatorStore } from '../db/indicator-store.js';
+import type { LogStore, OriginRow } from '../db/log-store.js';
+import type { HaltRow, PeerStore } from '../db/peer-store.js';
+import type { QuarantineRow, QuarantineStore } from '../db/quarantine-store.js';
+import { decodeRetractionPayload, indicatorRowFromPayload } from '../indicators/mapping.js';
+import type { AppendHub } from '../log/append-hub.js';
+import { compare, place, type Position } from './entry-check.js';
+import type { Roster } from './roster.js';
+
+/** What one subscription stream has delivered; a new connection starts a new one. */
+export interface StreamState {
+  /** Per origin node id: the furthest position delivered (starting at the cursor sent). */
+  positions: Map<string, Position>;
+  /** Origins this stream sent something wrong for, ignored until the next connection. */
+  rejected: Map<string, ErrorCode>;
+}
+
+export function newStreamState(cursors: readonly { origin: string; epoch: number; seq: number }[]): StreamState {
+  return { positions: new Map(cursors.map((c) => [c.origin, { epoch: c.epoch, seq: c.seq }])), rejected: new Map() };
+}
+
+/** Running totals per peer, for status. */
+export interface PeerCounters {
+  applied: number;
+  duplicates: number;
+  rejected: Map<string, number>;
+}
+
+export function newCounters(): PeerCounters {
+  return { applied: 0, duplicates: 0, rejected: new Map() };
+}
+
+export interface ApplierOptions {
+  /** Verify every signature, not one per origin run. */
+  verifyEvery: boolean;
+  /** Quarantined rows kept per peer; beyond this, rejections are only counted. */
+  quarantineLimit: number;
+}
+
+interface Accepted {
+  entry: SignedEntry;
+  header: EntryHeader;
+  hash: Uint8Array;
+}
+
+interface Run {
+  key: Uint8Array;
+  origin: OriginRow | undefined;
+  entries: Accepted[];
+}
+
+export class Applier {
+  private readonly halted = new Set<number>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly logStore: LogStore,
+    private readonly indicators: IndicatorStore,
+    private readonly peers: PeerStore,
+    private readonly quarantine: QuarantineStore,
+    private readonly roster: Roster,
+    private readonly hub: AppendHub,
+    private readonly logger: Logger,
+    private readonly options: ApplierOptions,
+    private readonly clock: () => number = Date.now,
+  ) {
+    for (const halt of peers.halts()) this.halted.add(halt.origin);
+  }
+
+  isHalted(originIdx: number): boolean {
+    return this.halted.has(originIdx);
+  }
+
+  /** Verifies and applies one message's entries from `peer`. Never throws for bad entries. */
+  apply(peer: string, entries: readonly SignedEntry[], stream: StreamState, counters: PeerCounters): void {
+    const now = this.clock();
+    const rejections: QuarantineRow[] = [];
+    const halts: HaltRow[] = [];
+    const reject = (originId: string, entry: SignedEntry, header: EntryHeader | undefined, code: ErrorCode, detail: string) => {
+      counters.rejected.set(code, (counters.rejected.get(code) ?? 0) + 1);
+      rejections.push({
+        peer,
+        origin: originId,
+        epoch: header?.epoch ?? 0,
+        seq: header?.seq ?? 0,
+        reason: code,
+        detail,
+        header: entry.header,
+        signature: entry.signature,
+        payload: entry.payload,
+        receivedAt: now,
+      });
+    };
+
+    // Group by origin, keeping each origin's order as sent.
+    const groups = new Map<string, { key: Uint8Array; items: { entry: SignedEntry; header: EntryHeader }[] }>();
+    for (const entry of entries) {
+      let header: EntryHeader;
+      try {
+        header = decodeHeader(entry.header);
+      } catch (err) {
+        reject('', entry, undefined, 'MALFORMED_ENTRY', (err as Error).message);
+        continue;
+      }
+      const id = nodeIdFromPublicKey(header.origin);
+      let group = groups.get(id);
+      if (!group) groups.set(id, (group = { key: header.origin, items: [] }));
+      group.items.push({ entry, header });
+    }
+
+    const runs: Run[] = [];
+    for (const [originId, group] of groups) {
+      const earlier = stream.rejected.get(originId);
+      if (earlier) {
+        // Everything after a rejected entry of this origin on this stream builds on it.
+        for (const { entry, header } of group.items) reject(originId, entry, header, earlier, 'follows an entry of this stream that was rejected');
+        continue;
+      }
+      if (!this.roster.trusts(originId)) {
+        for (const { entry, header } of group.items) reject(originId, entry, header, 'UNKNOWN_ORIGIN', `origin ${originId} is not in this node's roster`);
+        continue;
+      }
+      const origin = this.logStore.originByKey(group.key);
+      if (origin && this.halted.has(origin.idx)) {
+        for (const { entry, header } of group.items) reject(originId, entry, header, 'ORIGIN_HALTED', 'this node halted the origin after a fork');
+        continue;
+      }
+      const run = this.sortRun(peer, originId, group.key, origin, group.items, stream, counters, reject, halts);
+      if (run.entries.length > 0) runs.push(run);
+    }
+
+    const heads = this.store(runs, rejections, halts, peer, now);
+    for (const run of runs) counters.applied += run.entries.length;
+    for (const [idx, head] of heads) this.hub.notify(idx, head);
+  }
+
+  /** Decides entry by entry for one origin; returns the run to store. */
+  private sortRun(
+    peer: string,
+    originId: string,
+    key: Uint8Array,
+    origin: OriginRow | undefined,
+    items: readonly { entry: SignedEntry; header: EntryHeader }[],
+    stream: StreamState,
+    counters: PeerCounters,
+    reject: (originId: string, entry: SignedEntry, header: EntryHeader | undefined, code: ErrorCode, detail: string) => void,
+    halts: HaltRow[],
+  ): Run {
+    const own = originId === this.roster.ownId;
+    let head: ChainHead | undefined = origin && origin.headSeq > 0 && origin.headHash ? { epoch: origin.headEpoch, seq: origin.headSeq, hash: origin.headHash } : undefined;
+    const accepted: Accepted[] = [];
+    const fail = (i: number, code: ErrorCode, detail: string) => {
+      stream.rejected.set(originId, code);
+      reject(originId, items[i]!.entry, items[i]!.header, code, detail);
+      for (const later of items.slice(i + 1)) reject(originId, later.entry, later.header, code, 'follows an entry of this stream that was rejected');
+    };
+    for (let i = 0; i < items.length; i++) {
+      const { entry, header } = items[i]!;
+      const delivered = stream.positions.get(originId);
+      if (delivered && compare(header, delivered) <= 0) {
+        // A stream only moves forward from the cursor this node sent: anything else is a replay.
+        reject(originId, entry, header, 'REPLAY', `seq ${header.seq} again: this stream already delivered up to seq ${delivered.seq}`);
+        continue;
+      }
+      let hash: Uint8Array;
+      try {
+        hash = checkEntry(entry, { signature: false }).hash;
+      } catch (err) {
+        fail(i, err instanceof DtxError ? err.code : 'MALFORMED_ENTRY', (err as Error).message);
+        break;
+      }
+      stream.positions.set(originId, { epoch: header.epoch, seq: header.seq });
+      const placement = place(header, head);
+      if (placement.kind === 'held') {
+        const stored = origin ? this.logStore.entryAt(origin.idx, header.epoch, header.seq) : undefined;
+        if (stored && bytesEqual(entryHash(stored.header, stored.signature), hash)) {
+          counters.duplicates++;
+          continue;
+        }
+        if (stored && verifySignature(header.origin, entry.header, entry.signature)) {
+          // Two entries, both signed by the origin, for one position: proof of equivocation.
+          halts.push({
+            origin: origin!.idx,
+            reason: 'FORK',
+            since: this.clock(),
+            epoch: header.epoch,
+            seq: header.seq,
+            headerA: stored.header,
+            signatureA: stored.signature,
+            headerB: Buffer.from(entry.header),
+            signatureB: Buffer.from(entry.signature),
+            via: peer,
+          });
+          this.halted.add(origin!.idx);
+          this.logger.error({ origin: originId, seq: header.seq, via: peer }, 'fork: origin signed two different entries for one position; origin halted');
+          fail(i, 'FORK', `origin signed two different entries for epoch ${header.epoch} seq ${header.seq}; origin halted`);
+          break;
+        }
+        fail(i, stored ? 'BAD_SIGNATURE' : 'CHAIN_BROKEN', stored ? `seq ${header.seq}: differs from the held entry and its signature does not verify` : `seq ${header.seq}: before the held head, in an epoch this node skipped`);
+        break;
+      }
+      if (placement.kind === 'broken' || own) {
+        fail(i, 'CHAIN_BROKEN', own ? `seq ${header.seq} of this node's own log, beyond its head` : placement.kind === 'broken' ? placement.detail : '');
+        break;
+      }
+      if (header.payloadType === PayloadType.INDICATOR && isUnsealedRed(entry.payload)) {
+        // Relaying it would disclose a TLP:RED indicator beyond its named recipients.
+        fail(i, 'TLP_RED_UNSEALED', `seq ${header.seq}: a TLP:RED indicator in clear; RED travels sealed only`);
+        break;
+      }
+      accepted.push({ entry, header, hash });
+      head = { epoch: header.epoch, seq: header.seq, hash };
+    }
+    const valid = this.verifySignatures(accepted);
+    if (valid < accepted.length) {
+      const bad = accepted[valid]!;
+      const index = items.findIndex((item) => item.entry === bad.entry);
+      fail(index, 'BAD_SIGNATURE', `seq ${bad.header.seq}: signature does not verify with the origin key`);
+    }
+    return { key, origin, entries: accepted.slice(0, valid) };
+  }
+
+  /** How many entries of the run, from its start, are authentic. */
+  private verifySignatures(run: readonly Accepted[]): number {
+    if (run.length === 0) return 0;
+    const ok = (a: Accepted) => verifySignature(a.header.origin, a.entry.header, a.entry.signature);
+    if (!this.options.verifyEvery && ok(run[run.length - 1]!)) return run.length;
+    // Find the first bad one (or check every one, when configured).
+    for (let i = 0; i < run.length; i++) if (!ok(run[i]!)) return i;
+    return run.length;
+  }
+
+  private store(runs: readonly Run[], rejections: readonly QuarantineRow[], halts: readonly HaltRow[], peer: string, now: number): Map<number, ChainHead> {
+    const heads = new Map<number, ChainHead>();
+    if (runs.length === 0 && rejections.length === 0 && halts.length === 0) return heads;
+    this.db.transaction(() => {
+      for (const run of runs) {
+        const origin = run.origin ?? this.logStore.ensureOrigin(run.key);
+        let added = 0;
+        for (const a of run.entries) {
+          const rowid = this.logStore.appendEntry(origin.idx, a.header.epoch, a.header.seq, a.entry.header, a.entry.signature, a.entry.payload);
+          added += this.applyView(origin.idx, rowid, a);
+        }
+        const last = run.entries[run.entries.length - 1]!;
+        const head = { epoch: last.header.epoch, seq: last.header.seq, hash: last.hash };
+        this.logStore.setHead(origin.idx, head, run.entries.length, added);
+        heads.set(origin.idx, head);
+      }
+      if (rejections.length > 0) {
+        let room = this.options.quarantineLimit - this.quarantine.count(peer);
+        for (const row of rejections) if (room-- > 0) this.quarantine.add(row);
+      }
+      for (const halt of halts) this.peers.halt(halt);
+    })();
+    if (rejections.length > 0) this.logger.warn({ peer, rejected: rejections.length, reason: rejections[0]!.reason, at: now }, 'entries from a peer were not applied');
+    return heads;
+  }
+
+  /** Updates the indicator view for one stored entry; returns how many new indicators it adds. */
+  private applyView(origin: number, rowid: number, a: Accepted): number {
+    try {
+      if (a.header.payloadType === PayloadType.INDICATOR) {
+        const row = indicatorRowFromPayload(origin, rowid, a.entry.payload);
+        if (!row) return 0;
+        const existing = this.indicators.key(row.id, origin);
+        if (existing && existing.version >= row.version) return 0;
+        this.indicators.put(row);
+        return existing ? 0 : 1;
+      }
+      if (a.header.payloadType === PayloadType.RETRACTION) {
+        const r = decodeRetractionPayload(a.entry.payload);
+        this.indicators.markRetracted(r.indicatorId, origin, r.reason, rowid);
+      }
+    } catch (err) {
+      // Signed by a trusted origin but unreadable here (a newer format): kept in the log, not indexed.
+      this.logger.warn({ err, seq: a.header.seq }, 'stored an entry this node cannot index');
+    }
+    return 0;
+  }
+}
+
+function isUnsealedRed(payload: Uint8Array): boolean {
+  try {
+    return readIndicatorPayload(payload).tlp === Tlp.RED;
+  } catch {
+    return false;
+  }
+}

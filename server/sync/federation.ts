@@ -1,0 +1,195 @@
+/**
+ * Everything federation on one node: the roster, the outbox that serves subscribers, the
+ * applier of what peers send, and one link per peer this node subscribes to. Roster changes
+ * take effect at once: links start and stop, and a removed peer's open streams are cut.
+ */
+import { issuePeerToken } from '../../shared/auth/peer-tokens.js';
+import type { SigningKey } from '../../shared/crypto.js';
+import type { Logger } from '../../shared/logger.js';
+import { nodeIdFromPublicKey, publicKeyFromNodeId } from '../../shared/node-id.js';
+import type { NodeConfig } from '../config/config.js';
+import type { Db } from '../db/database.js';
+import type { IndicatorStore } from '../db/indicator-store.js';
+import type { LogStore } from '../db/log-store.js';
+import { PeerStore, type HaltRow } from '../db/peer-store.js';
+import { QuarantineStore } from '../db/quarantine-store.js';
+import type { AppendHub } from '../log/append-hub.js';
+import { Applier } from './applier.js';
+import { DEFAULT_OUTBOX, Outbox } from './outbox.js';
+import { PeerLink, type LinkState, type PeerHead } from './peer-link.js';
+import { Roster } from './roster.js';
+
+export const SUBSCRIBE_METHOD = '/dtx.v1.SyncService/Subscribe';
+
+export interface FederationDeps {
+  db: Db;
+  key: SigningKey;
+  nodeId: string;
+  config: NodeConfig;
+  logStore: LogStore;
+  indicatorStore: IndicatorStore;
+  hub: AppendHub;
+  logger: Logger;
+  clock: () => number;
+}
+
+export interface OriginLag {
+  entries: number;
+  seconds: number;
+}
+
+export interface PeerStatusView {
+  id: string;
+  url: string;
+  name: string;
+  state: LinkState;
+  lastError: string;
+  lag: Record<string, OriginLag>;
+  applied: number;
+  duplicates: number;
+  rejected: Record<string, number>;
+  connectedSinceMs: number;
+}
+
+export class Federation {
+  readonly roster: Roster;
+  readonly outbox: Outbox;
+  readonly applier: Applier;
+  readonly peerStore: PeerStore;
+  readonly quarantine: QuarantineStore;
+  private readonly links = new Map<string, PeerLink>();
+  private readonly streams = new Map<string, Set<AbortController>>();
+  private started = false;
+
+  constructor(private readonly deps: FederationDeps) {
+    this.peerStore = new PeerStore(deps.db);
+    this.quarantine = new QuarantineStore(deps.db);
+    this.roster = new Roster(this.peerStore, deps.nodeId, deps.clock);
+    this.outbox = new Outbox(deps.logStore, deps.hub, { ...DEFAULT_OUTBOX, heartbeatMs: deps.config.syncHeartbeatMs });
+    this.applier = new Applier(
+      deps.db,
+      deps.logStore,
+      deps.indicatorStore,
+      this.peerStore,
+      this.quarantine,
+      this.roster,
+      deps.hub,
+      deps.logger,
+      { verifyEvery: deps.config.syncVerify === 'every', quarantineLimit: 10_000 },
+      deps.clock,
+    );
+    this.roster.onChange(({ kind, peer }) => {
+      if (kind === 'removed') for (const controller of this.streams.get(peer.nodeId) ?? []) controller.abort();
+      if (this.started) void this.reconcile();
+    });
+  }
+
+  /** Starts subscribing to the roster's peers. */
+  start(): void {
+    this.started = true;
+    void this.reconcile();
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    for (const set of this.streams.values()) for (const controller of set) controller.abort();
+    await Promise.all([...this.links.values()].map((link) => link.stop()));
+    this.links.clear();
+  }
+
+  /** Registers a subscriber's stream so that removing the peer cuts it; returns its signal. */
+  openStream(peer: string, callSignal: AbortSignal): { signal: AbortSignal; close: () => void } {
+    const controller = new AbortController();
+    const onCall = () => controller.abort();
+    callSignal.addEventListener('abort', onCall, { once: true });
+    let set = this.streams.get(peer);
+    if (!set) this.streams.set(peer, (set = new Set()));
+    set.add(controller);
+    return {
+      signal: controller.signal,
+      close: () => {
+        callSignal.removeEventListener('abort', onCall);
+        set.delete(controller);
+        if (set.size === 0) this.streams.delete(peer);
+      },
+    };
+  }
+
+  private async reconcile(): Promise<void> {
+    const wanted = new Map(this.roster.peers().filter((p) => p.subscribe).map((p) => [p.nodeId, p]));
+    const stopping: Promise<void>[] = [];
+    for (const [id, link] of this.links) {
+      const peer = wanted.get(id);
+      if (!peer || peer.url !== link.peer.url) {
+        this.links.delete(id);
+        stopping.push(link.stop());
+      }
+    }
+    await Promise.all(stopping);
+    if (!this.started) return;
+    for (const [id, peer] of wanted) {
+      if (this.links.has(id)) continue;
+      const link = new PeerLink(peer, {
+        applier: this.applier,
+        cursors: () => this.cursors(),
+        token: (audience) => issuePeerToken(this.deps.key.privateKeyObject, this.deps.nodeId, audience, SUBSCRIBE_METHOD),
+        peerHalted: (peerId) => this.isOriginHalted(peerId),
+        logger: this.deps.logger,
+        idleTimeoutMs: this.deps.config.syncHeartbeatMs * 3,
+        clock: this.deps.clock,
+      });
+      this.links.set(id, link);
+      link.start();
+    }
+  }
+
+  /** This node's heads as cursors: where every subscription resumes. */
+  cursors(): { origin: string; epoch: number; seq: number; hash: Uint8Array }[] {
+    return this.deps.logStore
+      .origins()
+      .filter((o) => o.headSeq > 0 && o.headHash)
+      .map((o) => ({ origin: nodeIdFromPublicKey(o.key), epoch: o.headEpoch, seq: o.headSeq, hash: o.headHash! }));
+  }
+
+  isOriginHalted(nodeId: string): boolean {
+    const origin = this.deps.logStore.originByKey(publicKeyFromNodeId(nodeId));
+    return origin !== undefined && this.applier.isHalted(origin.idx);
+  }
+
+  halts(): (HaltRow & { originId: string })[] {
+    return this.peerStore.halts().map((h) => ({ ...h, originId: nodeIdFromPublicKey(this.deps.logStore.origin(h.origin)!.key) }));
+  }
+
+  peerStatus(): PeerStatusView[] {
+    const own = new Map(this.outbox.heads().map((h) => [h.origin, h]));
+    return this.roster.peers().map((peer) => {
+      const link = this.links.get(peer.nodeId);
+      const lag: Record<string, OriginLag> = {};
+      for (const [origin, theirs] of link?.heads ?? []) {
+        const mine = own.get(origin);
+        const behind = !mine || mine.epoch < theirs.epoch || (mine.epoch === theirs.epoch && mine.seq < theirs.seq);
+        lag[origin] = behind
+          ? { entries: mine && mine.epoch === theirs.epoch ? theirs.seq - mine.seq : theirs.seq, seconds: Math.max(0, (theirs.timestampMs - (mine?.timestampMs ?? theirs.timestampMs)) / 1000) }
+          : { entries: 0, seconds: 0 };
+      }
+      const halted = this.isOriginHalted(peer.nodeId);
+      return {
+        id: peer.nodeId,
+        url: peer.url,
+        name: peer.name,
+        state: halted ? 'halted' : link ? link.state : 'idle',
+        lastError: halted ? 'this node halted the peer as an origin (it forked)' : (link?.lastError ?? ''),
+        lag,
+        applied: link?.counters.applied ?? 0,
+        duplicates: link?.counters.duplicates ?? 0,
+        rejected: Object.fromEntries(link?.counters.rejected ?? []),
+        connectedSinceMs: link?.connectedSince ?? 0,
+      };
+    });
+  }
+
+  /** The peer's heads as last heard (for tests and status). */
+  peerHeads(peerId: string): ReadonlyMap<string, PeerHead> {
+    return this.links.get(peerId)?.heads ?? new Map();
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The server side of Subscribe. The database is the only buffer: each stream keeps a cursor per
+ * origin, pages entries out of SQLite into large messages, waits on grpc-js backpressure, and
+ * when it has sent everything waits for an append (or the heartbeat timer) and looks again.
+ * A slow subscriber therefore lags in the database, never in this process's memory.
+ */
+import { decodeHeader } from '../../shared/log/entry-header.js';
+import { nodeIdFromPublicKey, publicKeyFromNodeId } from '../../shared/node-id.js';
+import { writeSubscribeResponse, type EntryBytes, type SyncHeadFields } from '../../shared/wire/subscribe-writer.js';
+import type { LogStore, OriginRow } from '../db/log-store.js';
+import type { AppendHub } from '../log/append-hub.js';
+
+export interface OutboxOptions {
+  /** Most entries per message. */
+  maxBatch: number;
+  /** A message is sent once it holds this many bytes, even with fewer entries. */
+  maxBytes: number;
+  /** A heartbeat (heads) goes out after this long without entries. */
+  heartbeatMs: number;
+}
+
+export const DEFAULT_OUTBOX: OutboxOptions = { maxBatch: 2000, maxBytes: 4 * 1024 * 1024, heartbeatMs: 5000 };
+
+export interface CursorFields {
+  origin: string;
+  epoch: number;
+  seq: number;
+}
+
+interface Position {
+  epoch: number;
+  seq: number;
+}
+
+export class Outbox {
+  constructor(
+    private readonly logStore: LogStore,
+    private readonly hub: AppendHub,
+    private readonly options: OutboxOptions = DEFAULT_OUTBOX,
+  ) {}
+
+  /** The node's heads, with each head entry's timestamp (for lag in seconds). */
+  heads(origins: readonly OriginRow[] = this.logStore.origins()): SyncHeadFields[] {
+    return origins
+      .filter((o) => o.headSeq > 0 && o.headHash)
+      .map((o) => {
+        const head = this.logStore.entryAt(o.idx, o.headEpoch, o.headSeq);
+        return {
+          origin: nodeIdFromPublicKey(o.key),
+          epoch: o.headEpoch,
+          seq: o.headSeq,
+          hash: o.headHash!,
+          timestampMs: head ? decodeHeader(head.header).timestampMs : 0,
+        };
+      });
+  }
+
+  /**
+   * Streams until signal aborts. `send` resolves when the next message may follow (grpc-js
+   * backpressure). `maxBatch` of 0 means the default.
+   */
+  async serve(cursors: readonly CursorFields[], maxBatch: number, send: (message: Uint8Array) => Promise<void>, signal: AbortSignal): Promise<void> {
+    const positions = this.startPositions(cursors);
+    const limit = maxBatch > 0 ? Math.min(maxBatch, this.options.maxBatch) : this.options.maxBatch;
+    let announced = false;
+    let lastSent = Date.now();
+    while (!signal.aborted) {
+      const seen = this.hub.version;
+      const origins = this.logStore.origins();
+      let sentAny = false;
+      let batch: EntryBytes[] = [];
+      let bytes = 0;
+      const flush = async () => {
+        if (batch.length === 0) return;
+        const message = writeSubscribeResponse(batch);
+        batch = [];
+        bytes = 0;
+        sentAny = true;
+        lastSent = Date.now();
+        await send(message);
+      };
+      for (const origin of origins) {
+        let at = positions.get(origin.idx) ?? { epoch: 0, seq: 0 };
+        while (!signal.aborted && isBefore(at, { epoch: origin.headEpoch, seq: origin.headSeq })) {
+          const rows = this.logStore.readAfter(origin.idx, at.epoch, at.seq, limit - batch.length);
+          if (rows.length === 0) break;
+          for (const row of rows) {
+            batch.push(row);
+            bytes += row.header.length + row.signature.length + row.payload.length;
+          }
+          const last = rows[rows.length - 1]!;
+          at = { epoch: last.epoch, seq: last.seq };
+          positions.set(origin.idx, at);
+          if (batch.length >= limit || bytes >= this.options.maxBytes) await flush();
+        }
+      }
+      await flush();
+      if (signal.aborted) return;
+      if (sentAny) {
+        announced = false;
+        continue;
+      }
+      // Everything sent: say so once (with heads), then heartbeat while idle.
+      if (!announced || Date.now() - lastSent >= this.options.heartbeatMs) {
+        await send(writeSubscribeResponse([], this.heads(origins), true));
+        announced = true;
+        lastSent = Date.now();
+      }
+      await this.hub.wait(seen, Math.max(1, this.options.heartbeatMs - (Date.now() - lastSent)), signal);
+    }
+  }
+
+  /** Cursor origins this node does not hold are ignored: it has nothing of theirs to send. */
+  private startPositions(cursors: readonly CursorFields[]): Map<number, Position> {
+    const positions = new Map<number, Position>();
+    for (const cursor of cursors) {
+      let key: Uint8Array;
+      try {
+        key = publicKeyFromNodeId(cursor.origin, 'cursors.origin');
+      } catch {
+        continue;
+      }
+      const origin = this.logStore.originByKey(key);
+      if (origin) positions.set(origin.idx, { epoch: cursor.epoch, seq: cursor.seq });
+    }
+    return positions;
+  }
+}
+
+function isBefore(a: Position, b: Position): boolean {
+  return a.epoch < b.epoch || (a.epoch === b.epoch && a.seq < b.seq);
+}

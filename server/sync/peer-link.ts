@@ -1,0 +1,101 @@
+/**
+ * This node's subscription to one peer: a resumable Subscribe whose cursors are the heads in
+ * the database, each message verified and applied before the next is read (so grpc-js
+ * backpressure reaches the peer), and the state, error and lag that `dtx status` reports.
+ */
+import { resumableSubscription, type CursorFields } from '../../client/index.js';
+import type { Logger } from '../../shared/logger.js';
+import type { PeerRow } from '../db/peer-store.js';
+import { newCounters, newStreamState, type Applier, type PeerCounters, type StreamState } from './applier.js';
+
+export type LinkState = 'connecting' | 'connected' | 'reconnecting' | 'halted' | 'idle';
+
+export interface PeerHead {
+  epoch: number;
+  seq: number;
+  timestampMs: number;
+}
+
+export interface LinkDeps {
+  applier: Applier;
+  /** This node's heads, as cursors. */
+  cursors: () => CursorFields[];
+  /** A fresh peer token for Subscribe at `audience`. */
+  token: (audience: string) => Promise<string>;
+  /** Whether this node halted the peer's own origin (it forked): then stop dialling it. */
+  peerHalted: (peerId: string) => boolean;
+  logger: Logger;
+  idleTimeoutMs: number;
+  clock: () => number;
+}
+
+export class PeerLink {
+  state: LinkState = 'connecting';
+  lastError = '';
+  connectedSince = 0;
+  readonly counters: PeerCounters = newCounters();
+  /** The peer's heads per origin, from its heartbeats. */
+  readonly heads = new Map<string, PeerHead>();
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+
+  constructor(
+    readonly peer: PeerRow,
+    private readonly deps: LinkDeps,
+  ) {}
+
+  start(): void {
+    this.running ??= this.run().catch((err: unknown) => {
+      this.lastError = (err as Error).message;
+      this.deps.logger.error({ err, peer: this.peer.nodeId }, 'peer link stopped on an unexpected error');
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    const { deps, peer } = this;
+    let stream: StreamState | undefined;
+    const events = resumableSubscription({
+      address: peer.url,
+      cursors: deps.cursors,
+      token: () => deps.token(peer.nodeId),
+      idleTimeoutMs: deps.idleTimeoutMs,
+      signal: this.abort.signal,
+    });
+    for await (const event of events) {
+      if (deps.peerHalted(peer.nodeId)) {
+        this.state = 'halted';
+        this.lastError = 'this node halted the peer as an origin (it forked); not subscribing';
+        this.abort.abort();
+        continue;
+      }
+      switch (event.kind) {
+        case 'connecting':
+          if (event.attempt > 1) this.state = 'reconnecting';
+          break;
+        case 'opened':
+          stream = newStreamState(event.cursors.map((c) => ({ origin: c.origin, epoch: c.epoch, seq: Number(c.seq) })));
+          this.state = 'connected';
+          this.connectedSince = deps.clock();
+          deps.logger.info({ peer: peer.nodeId }, 'subscribed to peer');
+          break;
+        case 'message': {
+          const { entries, heads } = event.response;
+          if (entries.length > 0) deps.applier.apply(peer.nodeId, entries, stream!, this.counters);
+          for (const h of heads) this.heads.set(h.origin, { epoch: h.epoch, seq: Number(h.seq), timestampMs: Number(h.timestampMs) });
+          break;
+        }
+        case 'failed':
+          this.state = 'reconnecting';
+          this.lastError = event.error.message;
+          this.connectedSince = 0;
+          deps.logger.warn({ peer: peer.nodeId, code: event.error.code, retryInMs: event.retryInMs }, `peer subscription failed: ${event.error.message}`);
+          break;
+      }
+    }
+  }
+}

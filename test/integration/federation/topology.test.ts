@@ -1,0 +1,50 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { emailInput, sampleInputs } from '../../_util/samples.js';
+import { addPeer, headsOf, link, startNetwork, stopAll, trustAll, waitForConvergence } from '../../_util/test-network.js';
+import type { TestNode } from '../../_util/test-node.js';
+import { RetractReason } from '../../../shared/gen/dtx/v1/indicator_pb.js';
+
+describe('federation topologies', () => {
+  let nodes: TestNode[] = [];
+  afterEach(async () => {
+    await stopAll(nodes);
+    nodes = [];
+  });
+
+  it('a chain A - B - C delivers A entries to C and C entries to A, relayed by B', async () => {
+    nodes = await startNetwork(3);
+    const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
+    await trustAll(nodes);
+    await link(a, b);
+    await link(b, c);
+    await a.client.publish(sampleInputs('chain-a'));
+    await c.client.publish([emailInput('chain-c')]);
+    await b.client.publish([emailInput('chain-b')]);
+    await waitForConvergence(nodes);
+    expect(headsOf(c).get(a.node.nodeId)).toMatch(new RegExp(`^1:${sampleInputs().length}:`));
+    const [hit] = await c.client.lookup([{ kind: 'account.email', value: emailInput('chain-a').value! }]);
+    expect(hit!.matches[0]!.origin).toBe(a.node.nodeId);
+    const [back] = await a.client.lookup([{ kind: 'account.email', value: emailInput('chain-c').value! }]);
+    expect(back!.matches[0]!.origin).toBe(c.node.nodeId);
+  });
+
+  it('a 4-node ring converges with each entry applied once, and a retraction drops out everywhere', async () => {
+    nodes = await startNetwork(4);
+    await trustAll(nodes);
+    for (let i = 0; i < 4; i++) await addPeer(nodes[i]!, nodes[(i + 1) % 4]!);
+    const published = await Promise.all(nodes.map((n, i) => n.client.publish(sampleInputs(`ring-${i}`))));
+    await waitForConvergence(nodes);
+    for (const n of nodes) {
+      const status = n.node.context.federation.peerStatus();
+      expect(status.every((p) => Object.keys(p.rejected).length === 0)).toBe(true);
+      const info = await n.client.nodeInfo();
+      expect(info.indicators).toBe(BigInt(4 * sampleInputs().length));
+    }
+    await nodes[0]!.client.retract(published[0]![0]!.id, RetractReason.FALSE_POSITIVE);
+    await waitForConvergence(nodes);
+    for (const n of nodes) {
+      expect(await n.client.lookup([{ kind: 'account.email', value: emailInput('ring-0').value! }])).toEqual([]);
+      expect(await n.client.lookup([{ kind: 'account.email', value: emailInput('ring-1').value! }])).toHaveLength(1);
+    }
+  });
+});
