@@ -6,9 +6,12 @@
 import { Command, CommanderError } from 'commander';
 import { DtxError } from '../../shared/errors.js';
 import { VERSION } from '../../shared/version.js';
+import { registerDemoCommand } from './commands/demo-command.js';
 import { registerNodeCommands } from './commands/node-commands.js';
+import { registerPeerCommands } from './commands/peer-commands.js';
 import { registerPublishCommand } from './commands/publish.js';
 import { registerReadCommands } from './commands/read-commands.js';
+import { registerStatusCommand } from './commands/status-command.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { registerWriteCommands } from './commands/write-commands.js';
 import { reportError } from './common.js';
@@ -31,7 +34,10 @@ Examples:
   dtx start --data ./lab-a
   dtx publish --data ./lab-a --kind network.cidr --value 203.0.113.0/24 --tlp AMBER --valid-for 14d
   dtx query --data ./lab-a --kind network.cidr --value 203.0.113.0/24
-  dtx verify --data ./lab-a`,
+  dtx verify --data ./lab-a
+  dtx peer add --data ./lab-a --id dtxPEERNODEID... --url lab-b.example:7700 --name "Lab B"
+  dtx status --data ./lab-a
+  dtx demo                     (three labs on loopback, federation end to end in a minute)`,
   );
 
 registerNodeCommands(program);
@@ -39,6 +45,9 @@ registerPublishCommand(program);
 registerReadCommands(program);
 registerWriteCommands(program);
 registerVerifyCommand(program);
+registerPeerCommands(program);
+registerStatusCommand(program);
+registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {

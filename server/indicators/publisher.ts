@@ -3,7 +3,7 @@
  * retracting them. Everything is validated before anything is signed; a batch is one
  * transaction, so one bad item stores nothing.
  */
-import { RetractReason, type IndicatorInput } from '../../shared/gen/dtx/v1/indicator_pb.js';
+import { RetractReason, Tlp, type IndicatorInput } from '../../shared/gen/dtx/v1/indicator_pb.js';
 import { PayloadType } from '../../shared/gen/dtx/v1/log_pb.js';
 import { DtxError, invalidArgument } from '../../shared/errors.js';
 import { withPathIndex } from '../../shared/indicator/field-path.js';
@@ -48,6 +48,13 @@ export class Publisher {
     const prepared: Prepared[] = inputs.map((input, index) => {
       const path = `items[${index}]`;
       const indicator = validateIndicatorInput(input, now, path);
+      if (indicator.tlp === Tlp.RED) {
+        // RED is for named recipients only; in a federated log it would reach every member in
+        // clear. Sealing (DESIGN.md section 4) is what makes RED publishable; until then, refuse.
+        throw new DtxError('FAILED_PRECONDITION', `${path}.tlp: TLP:RED needs a payload sealed to named recipients, which this version cannot do yet; use AMBER+STRICT or keep it off DTX`, {
+          details: { field: `${path}.tlp`, index: String(index) },
+        });
+      }
       let identified: { id: Uint8Array; version: number };
       try {
         identified = this.identify(input.id, path, index);

@@ -108,7 +108,8 @@ export class Applier {
         detail,
         header: entry.header,
         signature: entry.signature,
-        payload: entry.payload,
+        // An unsealed RED payload is not kept here either: this node is not a named recipient.
+        payload: code === 'TLP_RED_UNSEALED' ? new Uint8Array(0) : entry.payload,
         receivedAt: now,
       });
     };

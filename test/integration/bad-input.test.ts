@@ -139,6 +139,13 @@ describe('a batch with one bad item', () => {
 });
 
 describe('batch size', () => {
+  it('TLP:RED is refused (it would travel unsealed to every member), naming the item, and nothing is stored', async () => {
+    const before = await t.client.nodeInfo();
+    await expectDtxError(t.client.publish([emailInput('red/ok'), emailInput('red/red', { tlp: Tlp.RED })]), 'FAILED_PRECONDITION', { field: 'items[1].tlp', index: '1' });
+    expect((await t.client.nodeInfo()).ownEntries).toBe(before.ownEntries);
+    expect(await t.client.lookup([{ kind: 'account.email', value: emailInput('red/ok').value! }])).toEqual([]);
+  });
+
   it('an empty batch is INVALID_ARGUMENT naming items', async () => {
     const before = await snapshot();
     await expectDtxError(t.client.publish([]), 'INVALID_ARGUMENT', { field: 'items' });

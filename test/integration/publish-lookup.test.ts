@@ -88,7 +88,7 @@ describe('publish and get', () => {
     const [email, cidr, domain] = await t.client.publish([
       emailInput('x', {
         value: upper,
-        tlp: Tlp.RED,
+        tlp: Tlp.AMBER_STRICT,
         confidence: 0,
         action: Action.CHALLENGE,
         tags: ['Hydra', 'hydra', 'RESELLER'],
@@ -104,7 +104,7 @@ describe('publish and get', () => {
     const e = await t.client.getIndicator(email!.id);
     expect(e).toMatchObject({
       value: upper.toLowerCase(),
-      tlp: Tlp.RED,
+      tlp: Tlp.AMBER_STRICT,
       confidence: 0,
       action: Action.CHALLENGE,
       tags: ['hydra', 'reseller'],

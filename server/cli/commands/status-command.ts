@@ -1,0 +1,77 @@
+/**
+ * dtx status: the node's heads per origin, each peer's state, last error and lag, and, loudly,
+ * any origin this node halted because it forked.
+ */
+import type { Command } from 'commander';
+import type { GetStatusResponse } from '../../../shared/gen/dtx/v1/peer_service_pb.js';
+import { formatOf, withClientOptions, type ClientFlags } from '../common.js';
+import { withClient } from '../connect.js';
+import { renderTable, stringify } from '../output.js';
+
+const hex = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('hex');
+const short = (id: string) => (id.length > 16 ? `${id.slice(0, 12)}…` : id);
+
+/** The JSON shape of `dtx status --json` (documented in docs/federation.md). */
+export function statusJson(s: GetStatusResponse) {
+  return {
+    nodeId: s.nodeId,
+    heads: Object.fromEntries(s.heads.map((h) => [h.origin, { epoch: h.epoch, seq: Number(h.seq), hash: hex(h.hash) }])),
+    peers: s.peers.map((p) => ({
+      id: p.id,
+      name: p.name,
+      url: p.url,
+      state: p.state,
+      lastError: p.lastError,
+      lag: Object.fromEntries(p.lag.map((l) => [l.origin, { entries: Number(l.entries), seconds: l.seconds }])),
+      applied: Number(p.applied),
+      duplicates: Number(p.duplicates),
+      rejected: Object.fromEntries(p.rejected.map((r) => [r.reason, Number(r.count)])),
+    })),
+    halted: s.halted.map((h) => ({
+      origin: h.origin,
+      reason: h.reason,
+      since: new Date(Number(h.sinceMs)).toISOString(),
+      epoch: h.epoch,
+      seq: Number(h.seq),
+      via: h.via,
+      evidence: h.headerA.length > 0 ? { headerA: hex(h.headerA), signatureA: hex(h.signatureA), headerB: hex(h.headerB), signatureB: hex(h.signatureB) } : undefined,
+    })),
+    quarantined: Number(s.quarantined),
+  };
+}
+
+function printTable(status: ReturnType<typeof statusJson>): void {
+  const out: string[] = [];
+  for (const h of status.halted) {
+    out.push(`!!! HALTED ORIGIN ${h.origin}: ${h.reason} at epoch ${h.epoch} seq ${h.seq} (via ${h.via || 'unknown'}, since ${h.since}); entries from it are refused`);
+  }
+  out.push(`node ${status.nodeId}`, '');
+  const heads = Object.entries(status.heads).map(([origin, h]) => ({ origin: origin === status.nodeId ? `${origin} (this node)` : origin, epoch: h.epoch, seq: h.seq, hash: `${h.hash.slice(0, 16)}…` }));
+  out.push(heads.length > 0 ? renderTable(heads, ['origin', 'epoch', 'seq', 'hash'], 80) : 'no entries yet', '');
+  const peers = status.peers.map((p) => {
+    const lags = Object.entries(p.lag).filter(([, l]) => l.entries > 0);
+    const rejected = Object.entries(p.rejected).map(([reason, n]) => `${reason}:${n}`).join(' ');
+    return {
+      peer: p.name ? `${p.name} ${short(p.id)}` : short(p.id),
+      url: p.url,
+      state: p.state,
+      lag: lags.length === 0 ? '0' : lags.map(([o, l]) => `${short(o)} ${l.entries} (${l.seconds.toFixed(1)}s)`).join('; '),
+      applied: p.applied,
+      rejected,
+      'last error': p.lastError,
+    };
+  });
+  out.push(peers.length > 0 ? renderTable(peers, ['peer', 'url', 'state', 'lag', 'applied', 'rejected', 'last error'], 60) : 'no peers: dtx peer add --id NODE_ID --url HOST:PORT');
+  if (status.quarantined > 0) out.push('', `${status.quarantined} received entries quarantined (not applied); see the peers' rejected counts`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+export function registerStatusCommand(program: Command): void {
+  withClientOptions(program.command('status').description("the node's heads, its peers' state and lag, and halted origins")).action(async (flags: ClientFlags) => {
+    const status = statusJson(await withClient(flags, (client) => client.status()));
+    const format = formatOf(flags);
+    if (format === 'table') printTable(status);
+    else process.stdout.write(`${stringify(status, format === 'json' ? 2 : undefined)}\n`);
+    if (status.halted.length > 0) process.exitCode = 3;
+  });
+}
