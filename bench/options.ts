@@ -1,12 +1,12 @@
 /** Command-line flags of `npm run bench`: --quick, --only=<group>, --size=N. */
 
-export const GROUPS = ['publish', 'lookup', 'startup', 'storage'] as const;
+export const GROUPS = ['publish', 'lookup', 'startup', 'storage', 'sync'] as const;
 export type Group = (typeof GROUPS)[number];
 
 export interface BenchOptions {
   quick: boolean;
   groups: ReadonlySet<Group>;
-  /** Stored indicators for the lookup, startup and storage groups. */
+  /** Stored indicators for the lookup, startup and storage groups, and entries the sync group's catch-up copies. */
   size: number;
   /** Indicators published over gRPC by the publish group. */
   publishCount: number;
@@ -18,7 +18,7 @@ export const FULL_SIZE = 1_000_000;
 export const QUICK_SIZE = 100_000;
 export const MAX_SIZE = 10_000_000;
 
-const USAGE = 'usage: node dist/bench/run.js [--quick] [--only=publish|lookup|startup|storage[,...]] [--size=N] [--profile]';
+const USAGE = 'usage: node dist/bench/run.js [--quick] [--only=publish|lookup|startup|storage|sync[,...]] [--size=N] [--profile]';
 
 function fail(message: string): never {
   throw new Error(`${message}\n${USAGE}`);

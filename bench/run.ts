@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick] [-- --only=<group>] [-- --size=N]`: measures publish throughput,
- * lookup latency, startup time and storage of a DTX node, prints a table with the targets and
+ * lookup latency, startup time, storage and federation sync of DTX nodes, prints a table with the targets and
  * writes bench/results/latest.json. Progress goes to stderr, the table to stdout.
  */
 import { existsSync } from 'node:fs';
@@ -16,10 +16,11 @@ import { fmt, progress } from './progress.js';
 import { runPublishBench } from './publish-bench.js';
 import { runStartupBench } from './startup-bench.js';
 import { runStorageBench } from './storage-bench.js';
+import { runSyncBench } from './sync-bench.js';
 
 async function runGroups(options: BenchOptions, results: Results): Promise<void> {
   if (options.groups.has('publish')) await runPublishBench(options, results);
-  if (!(['lookup', 'startup', 'storage'] as const).some((g) => options.groups.has(g))) return;
+  if (!(['lookup', 'startup', 'storage', 'sync'] as const).some((g) => options.groups.has(g))) return;
 
   const dataset: Dataset = await ensureDataset(options.size);
   results.add({ name: 'dataset-indicators', value: dataset.size, unit: 'count', note: dataset.built ? 'built this run' : `cached, built ${dataset.meta.builtAt}` });
@@ -41,6 +42,7 @@ async function runGroups(options: BenchOptions, results: Results): Promise<void>
     await runStartupBench(dataset, results);
   }
   if (options.groups.has('storage')) runStorageBench(dataset, results);
+  if (options.groups.has('sync')) await runSyncBench(dataset, options, results);
 }
 
 async function main(): Promise<number> {

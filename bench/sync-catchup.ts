@@ -8,7 +8,6 @@
  * indicator view update (durability "full"). A lookup of dataset samples at the receiver then
  * checks that the view was filled.
  */
-import { readAdminToken } from '../server/config/data-dir.js';
 import type { Dataset } from './dataset.js';
 import { warmDatabaseFiles } from './file-cache.js';
 import type { Results } from './metrics.js';
@@ -32,7 +31,6 @@ export async function runSyncCatchup(dataset: Dataset, options: BenchOptions, re
   let trusted = false;
   try {
     source = await startSyncNode(dataset.dir, 'catchup-source', false);
-    if (readAdminToken(dataset.dir) === '') throw new Error('the dataset has no admin token');
     await removeStaleReceivers(source);
     const sourceHead = (await source.admin.listHeads()).find((h) => h.origin === source!.nodeId);
     if (sourceHead === undefined) throw new Error('the dataset node has no log of its own');

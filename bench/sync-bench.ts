@@ -1,0 +1,24 @@
+/**
+ * The federation group (`--only=sync`): catch-up of the dataset between two node processes,
+ * publish-to-visible latency two hops away, and one node serving 100 subscribers. Every node
+ * is a real `dtx start` process on 127.0.0.1; fresh ones live in bench/.cache/sync-<pid>/.
+ */
+import { initCrypto } from '../shared/crypto.js';
+import type { Dataset } from './dataset.js';
+import type { Results } from './metrics.js';
+import type { BenchOptions } from './options.js';
+import { runSyncCatchup } from './sync-catchup.js';
+import { runSyncFanout } from './sync-fanout.js';
+import { removeSyncScratch } from './sync-nodes.js';
+import { runSyncPropagation } from './sync-propagation.js';
+
+export async function runSyncBench(dataset: Dataset, options: BenchOptions, results: Results): Promise<void> {
+  await initCrypto();
+  try {
+    await runSyncCatchup(dataset, options, results);
+    await runSyncPropagation(options, results);
+    await runSyncFanout(options, results);
+  } finally {
+    removeSyncScratch();
+  }
+}
