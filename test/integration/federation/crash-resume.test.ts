@@ -97,7 +97,6 @@ describe('a receiver killed during catch-up', () => {
     source = await startTestNode({ name: 'source', overrides: { ...FAST_SYNC, durability: 'normal' } });
     const sourceId = source.node.nodeId;
     for (let b = 0; b < TOTAL / BATCH; b++) await source.client.publish(emailBatch(`crash-resume/${b}`, BATCH));
-    console.log('T published', performance.now());
     const sourceHead = await headSeq(source.client, sourceId);
     expect(sourceHead.seq).toBe(TOTAL);
 
@@ -128,7 +127,6 @@ describe('a receiver killed during catch-up', () => {
       `the receiver holding more than ${KILL_AFTER} of the source's entries`,
       60_000,
     );
-    console.log('T kill at', beforeKill.seq, performance.now());
     const killed = await receiver.kill('SIGKILL');
     expect(killed.signal).toBe('SIGKILL');
     rClient.close();
@@ -141,7 +139,6 @@ describe('a receiver killed during catch-up', () => {
     expect(peers.map((p) => ({ id: p.id, subscribe: p.subscribe }))).toEqual([{ id: sourceId, subscribe: true }]);
     // What the killed node had reported as held survived the kill (synchronous=FULL commits).
     const afterRestart = await headSeq(rClient, sourceId);
-    console.log('T restarted at', afterRestart.seq, performance.now());
     expect(afterRestart.seq).toBeGreaterThanOrEqual(beforeKill.seq);
 
     await waitFor(
@@ -152,7 +149,6 @@ describe('a receiver killed during catch-up', () => {
       `the restarted receiver reaching the source's head (seq ${sourceHead.seq})`,
       60_000,
     );
-    console.log('T converged', performance.now());
     const status = await rClient.status();
     const sourcePeer = status.peers.find((p) => p.id === sourceId);
     expect(sourcePeer?.state).toBe('connected');
@@ -172,9 +168,7 @@ describe('a receiver killed during catch-up', () => {
     expect(held).toEqual({ ...original, quarantined: 0 });
     expect(held).toMatchObject({ entries: TOTAL, distinctPositions: TOTAL, minSeq: 1, maxSeq: TOTAL, indicators: TOTAL, recordedEntries: TOTAL, recordedIndicators: TOTAL });
 
-    console.log('T counted', performance.now());
     const verify = await runCli(['verify', '--data', receiverDir, '--offline', '--json'], 90_000);
-    console.log('T verified', performance.now());
     expect(verify.stderr).toBe('');
     expect(verify.code).toBe(0);
     const report = JSON.parse(verify.stdout) as { ok: boolean; logs: { origin: string; entries: number; problems: unknown[] }[] };
