@@ -16,6 +16,7 @@ import type { ChainHead } from '../../shared/log/chain-verifier.js';
 import { checkEntry, entryHash, type SignedEntry } from '../../shared/log/entry.js';
 import { decodeHeader, type EntryHeader } from '../../shared/log/entry-header.js';
 import { readIndicatorPayload } from '../../shared/log/indicator-payload-reader.js';
+import type { IndicatorPayloadFields } from '../../shared/log/indicator-payload-writer.js';
 import type { Logger } from '../../shared/logger.js';
 import { nodeIdFromPublicKey } from '../../shared/node-id.js';
 import type { Db } from '../db/database.js';
@@ -62,6 +63,8 @@ interface Accepted {
   entry: SignedEntry;
   header: EntryHeader;
   hash: Uint8Array;
+  /** The decoded payload of an indicator entry (decoded once, for the RED check and the view). */
+  indicator?: IndicatorPayloadFields;
 }
 
 interface Run {
@@ -116,6 +119,9 @@ export class Applier {
 
     // Group by origin, keeping each origin's order as sent.
     const groups = new Map<string, { key: Uint8Array; items: { entry: SignedEntry; header: EntryHeader }[] }>();
+    // Runs of one origin are the norm: encode its node id once per run, not once per entry.
+    let lastKey: Uint8Array | undefined;
+    let lastId = '';
     for (const entry of entries) {
       let header: EntryHeader;
       try {
@@ -124,7 +130,11 @@ export class Applier {
         reject('', entry, undefined, 'MALFORMED_ENTRY', (err as Error).message);
         continue;
       }
-      const id = nodeIdFromPublicKey(header.origin);
+      if (!lastKey || !bytesEqual(lastKey, header.origin)) {
+        lastKey = header.origin;
+        lastId = nodeIdFromPublicKey(header.origin);
+      }
+      const id = lastId;
       let group = groups.get(id);
       if (!group) groups.set(id, (group = { key: header.origin, items: [] }));
       group.items.push({ entry, header });
@@ -225,12 +235,13 @@ export class Applier {
         fail(i, 'CHAIN_BROKEN', own ? `seq ${header.seq} of this node's own log, beyond its head` : placement.kind === 'broken' ? placement.detail : '');
         break;
       }
-      if (header.payloadType === PayloadType.INDICATOR && isUnsealedRed(entry.payload)) {
+      const indicator = header.payloadType === PayloadType.INDICATOR ? tryReadIndicator(entry.payload) : undefined;
+      if (indicator?.tlp === Tlp.RED) {
         // Relaying it would disclose a TLP:RED indicator beyond its named recipients.
         fail(i, 'TLP_RED_UNSEALED', `seq ${header.seq}: a TLP:RED indicator in clear; RED travels sealed only`);
         break;
       }
-      accepted.push({ entry, header, hash });
+      accepted.push({ entry, header, hash, indicator });
       head = { epoch: header.epoch, seq: header.seq, hash };
     }
     const valid = this.verifySignatures(accepted);
@@ -282,7 +293,7 @@ export class Applier {
   private applyView(origin: number, rowid: number, a: Accepted): number {
     try {
       if (a.header.payloadType === PayloadType.INDICATOR) {
-        const row = indicatorRowFromPayload(origin, rowid, a.entry.payload);
+        const row = a.indicator && indicatorRowFromPayload(origin, rowid, a.indicator);
         if (!row) return 0;
         const existing = this.indicators.key(row.id, origin);
         if (existing && existing.version >= row.version) return 0;
@@ -301,10 +312,11 @@ export class Applier {
   }
 }
 
-function isUnsealedRed(payload: Uint8Array): boolean {
+/** The payload of an indicator entry, or undefined when this node cannot read it (kept, not indexed). */
+function tryReadIndicator(payload: Uint8Array): IndicatorPayloadFields | undefined {
   try {
-    return readIndicatorPayload(payload).tlp === Tlp.RED;
+    return readIndicatorPayload(payload);
   } catch {
-    return false;
+    return undefined;
   }
 }
