@@ -24,9 +24,9 @@ import type { IndicatorStore } from '../db/indicator-store.js';
 import type { LogStore, OriginRow } from '../db/log-store.js';
 import type { HaltRow, PeerStore } from '../db/peer-store.js';
 import type { QuarantineRow, QuarantineStore } from '../db/quarantine-store.js';
-import { decodeRetractionPayload, indicatorRowFromPayload } from '../indicators/mapping.js';
 import type { AppendHub } from '../log/append-hub.js';
 import { compare, place, type Position } from './entry-check.js';
+import { ViewUpdater } from './view-updater.js';
 import type { Roster } from './roster.js';
 
 /** What one subscription stream has delivered; a new connection starts a new one. */
@@ -75,6 +75,7 @@ interface Run {
 
 export class Applier {
   private readonly halted = new Set<number>();
+  private readonly view: ViewUpdater;
 
   constructor(
     private readonly db: Db,
@@ -89,6 +90,7 @@ export class Applier {
     private readonly clock: () => number = Date.now,
   ) {
     for (const halt of peers.halts()) this.halted.add(halt.origin);
+    this.view = new ViewUpdater(indicators, logger);
   }
 
   isHalted(originIdx: number): boolean {
@@ -272,7 +274,7 @@ export class Applier {
         let added = 0;
         for (const a of run.entries) {
           const rowid = this.logStore.appendEntry(origin.idx, a.header.epoch, a.header.seq, a.entry.header, a.entry.signature, a.entry.payload);
-          added += this.applyView(origin.idx, rowid, a);
+          added += this.view.apply(origin.idx, rowid, a.header.payloadType, a.entry.payload, a.indicator);
         }
         const last = run.entries[run.entries.length - 1]!;
         const head = { epoch: last.header.epoch, seq: last.header.seq, hash: last.hash };
@@ -287,28 +289,6 @@ export class Applier {
     })();
     if (rejections.length > 0) this.logger.warn({ peer, rejected: rejections.length, reason: rejections[0]!.reason, at: now }, 'entries from a peer were not applied');
     return heads;
-  }
-
-  /** Updates the indicator view for one stored entry; returns how many new indicators it adds. */
-  private applyView(origin: number, rowid: number, a: Accepted): number {
-    try {
-      if (a.header.payloadType === PayloadType.INDICATOR) {
-        const row = a.indicator && indicatorRowFromPayload(origin, rowid, a.indicator);
-        if (!row) return 0;
-        const existing = this.indicators.key(row.id, origin);
-        if (existing && existing.version >= row.version) return 0;
-        this.indicators.put(row);
-        return existing ? 0 : 1;
-      }
-      if (a.header.payloadType === PayloadType.RETRACTION) {
-        const r = decodeRetractionPayload(a.entry.payload);
-        this.indicators.markRetracted(r.indicatorId, origin, r.reason, rowid);
-      }
-    } catch (err) {
-      // Signed by a trusted origin but unreadable here (a newer format): kept in the log, not indexed.
-      this.logger.warn({ err, seq: a.header.seq }, 'stored an entry this node cannot index');
-    }
-    return 0;
   }
 }
 
