@@ -24,6 +24,12 @@ describe('federation topologies', () => {
     expect(headsOf(c).get(a.node.nodeId)).toMatch(new RegExp(`^1:${sampleInputs().length}:`));
     const [hit] = await c.client.lookup([{ kind: 'account.email', value: emailInput('chain-a').value! }]);
     expect(hit!.matches[0]!.origin).toBe(a.node.nodeId);
+    // A new version supersedes the old one at every hop.
+    const [first] = await a.client.publish([emailInput('versioned', { confidence: 40 })]);
+    await a.client.publish([emailInput('versioned', { id: first!.id, confidence: 95 })]);
+    await waitForConvergence(nodes);
+    const [versioned] = await c.client.lookup([{ kind: 'account.email', value: emailInput('versioned').value! }]);
+    expect(versioned!.matches.map((m) => [m.version, m.confidence])).toEqual([[2, 95]]);
     const [back] = await a.client.lookup([{ kind: 'account.email', value: emailInput('chain-c').value! }]);
     expect(back!.matches[0]!.origin).toBe(c.node.nodeId);
   });
