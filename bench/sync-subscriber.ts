@@ -102,6 +102,8 @@ export class BenchSubscriber {
   /** Seqs that came out of order or twice (a stream must deliver each origin in log order). */
   disorder = 0;
   messages = 0;
+  /** Messages without entries: heads with caught_up, or heartbeats. */
+  emptyMessages = 0;
   error: Error | undefined;
   private readonly client: Client;
   private call: ClientReadableStream<Buffer> | undefined;
@@ -140,7 +142,9 @@ export class BenchSubscriber {
       const now = performance.now();
       const wall = Date.now();
       this.messages++;
+      let entries = 0;
       const caughtUp = scanSubscribeResponse(buf, (h) => {
+        entries++;
         if (buf.compare(origin, 0, 32, h + ORIGIN_OFFSET, h + ORIGIN_OFFSET + 32) !== 0) return;
         const seq = headerSeq(buf, h);
         if (seq !== this.lastSeq + 1) this.disorder++;
@@ -152,6 +156,7 @@ export class BenchSubscriber {
         }
       });
       if (caughtUp) this.caughtUp = true;
+      if (entries === 0) this.emptyMessages++;
     });
     this.call.on('error', (err: ServiceError) => {
       if (!this.stopped) this.error = new Error(`subscription to ${this.options.address} failed: ${err.message}`);

@@ -5,7 +5,7 @@
  * A slow subscriber therefore lags in the database, never in this process's memory.
  */
 import { decodeHeader } from '../../shared/log/entry-header.js';
-import { nodeIdFromPublicKey, publicKeyFromNodeId } from '../../shared/node-id.js';
+import { nodeIdFromPublicKey } from '../../shared/node-id.js';
 import { writeSubscribeResponse, type EntryBytes, type SyncHeadFields } from '../../shared/wire/subscribe-writer.js';
 import type { LogStore, OriginRow } from '../db/log-store.js';
 import type { AppendHub } from '../log/append-hub.js';
@@ -60,7 +60,8 @@ export class Outbox {
    * backpressure). `maxBatch` of 0 means the default.
    */
   async serve(cursors: readonly CursorFields[], maxBatch: number, send: (message: Uint8Array) => Promise<void>, signal: AbortSignal): Promise<void> {
-    const positions = this.startPositions(cursors);
+    const pending = new Map(cursors.map((c) => [c.origin, { epoch: c.epoch, seq: c.seq }]));
+    const positions = new Map<number, Position>();
     const limit = maxBatch > 0 ? Math.min(maxBatch, this.options.maxBatch) : this.options.maxBatch;
     let announced = false;
     let lastSent = Date.now();
@@ -80,7 +81,13 @@ export class Outbox {
         await send(message);
       };
       for (const origin of origins) {
-        let at = positions.get(origin.idx) ?? { epoch: 0, seq: 0 };
+        let at = positions.get(origin.idx);
+        if (!at) {
+          // An origin new to this stream: start after the subscriber's cursor if it sent one
+          // (it may hold the origin already, from another peer), else from the start.
+          at = pending.get(nodeIdFromPublicKey(origin.key)) ?? { epoch: 0, seq: 0 };
+          positions.set(origin.idx, at);
+        }
         while (!signal.aborted && isBefore(at, { epoch: origin.headEpoch, seq: origin.headSeq })) {
           const rows = this.logStore.readAfter(origin.idx, at.epoch, at.seq, limit - batch.length);
           if (rows.length === 0) break;
@@ -108,22 +115,6 @@ export class Outbox {
       }
       await this.hub.wait(seen, Math.max(1, this.options.heartbeatMs - (Date.now() - lastSent)), signal);
     }
-  }
-
-  /** Cursor origins this node does not hold are ignored: it has nothing of theirs to send. */
-  private startPositions(cursors: readonly CursorFields[]): Map<number, Position> {
-    const positions = new Map<number, Position>();
-    for (const cursor of cursors) {
-      let key: Uint8Array;
-      try {
-        key = publicKeyFromNodeId(cursor.origin, 'cursors.origin');
-      } catch {
-        continue;
-      }
-      const origin = this.logStore.originByKey(key);
-      if (origin) positions.set(origin.idx, { epoch: cursor.epoch, seq: cursor.seq });
-    }
-    return positions;
   }
 }
 

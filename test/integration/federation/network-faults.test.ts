@@ -120,7 +120,6 @@ describe('federation under network faults', () => {
       for (let i = 0; i < total; i++) expect(origins.get(i)).toBe(i < fromA.length ? a.node.nodeId : c.node.nodeId);
     }
 
-    console.log("STATS", JSON.stringify(proxies.map((p) => p.stats)));
     // The faults really happened, many times, on every link.
     for (const p of proxies) expect(p.stats.cuts).toBeGreaterThanOrEqual(MIN_CUTS);
     // Cut connections and replays from resumed cursors are network faults, never tampering.
