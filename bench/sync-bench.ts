@@ -15,7 +15,7 @@ import { runSyncPropagation } from './sync-propagation.js';
 export async function runSyncBench(dataset: Dataset, options: BenchOptions, results: Results): Promise<void> {
   await initCrypto();
   try {
-    await runSyncCatchup(dataset, options, results);
+    await runSyncCatchup(dataset, results);
     // Started beside the propagation nodes: it idles until its turn, and start-up time is saved.
     const fanoutNode = startFanoutNode();
     fanoutNode.catch(() => undefined); // its failure is reported when the fan-out awaits it

@@ -11,7 +11,6 @@
 import type { Dataset } from './dataset.js';
 import { warmDatabaseFiles } from './file-cache.js';
 import type { Results } from './metrics.js';
-import type { BenchOptions } from './options.js';
 import { Budget, fmt, progress, throttled } from './progress.js';
 import { pollUntil, startFreshNode, startSyncNode, stopNodes, subscribe, trust, type SyncNode } from './sync-nodes.js';
 
@@ -24,24 +23,23 @@ async function removeStaleReceivers(source: SyncNode): Promise<void> {
   for (const peer of await source.admin.listPeers()) if (peer.name === RECEIVER_NAME) await source.admin.removePeer(peer.id);
 }
 
-export async function runSyncCatchup(dataset: Dataset, options: BenchOptions, results: Results): Promise<void> {
+export async function runSyncCatchup(dataset: Dataset, results: Results): Promise<void> {
   warmDatabaseFiles(dataset.dir, 'sync catch-up');
-  let source: SyncNode | undefined;
-  let receiver: SyncNode | undefined;
+  // Both at once: node start-up is slow on a busy machine and is not what is measured here.
+  const [s, r] = await Promise.allSettled([startSyncNode(dataset.dir, 'catchup-source', false), startFreshNode('catchup-receiver')]);
+  if (s.status === 'rejected' || r.status === 'rejected') {
+    await stopNodes([s.status === 'fulfilled' ? s.value : undefined, r.status === 'fulfilled' ? r.value : undefined]);
+    throw s.status === 'rejected' ? s.reason : (r as PromiseRejectedResult).reason;
+  }
+  const source = s.value;
+  const receiver = r.value;
   let trusted = false;
   try {
-    // Both at once: node start-up is slow on a busy machine and is not what is measured here.
-    const starting = [startSyncNode(dataset.dir, 'catchup-source', false), startFreshNode('catchup-receiver')] as const;
-    const [s, r] = await Promise.allSettled(starting);
-    source = s.status === 'fulfilled' ? s.value : undefined;
-    receiver = r.status === 'fulfilled' ? r.value : undefined;
-    if (s.status === 'rejected') throw s.reason;
-    if (r.status === 'rejected') throw r.reason;
-    await removeStaleReceivers(source!);
-    const sourceHead = (await source.admin.listHeads()).find((h) => h.origin === source!.nodeId);
+    await removeStaleReceivers(source);
+    const sourceHead = (await source.admin.listHeads()).find((h) => h.origin === source.nodeId);
     if (sourceHead === undefined) throw new Error('the dataset node has no log of its own');
     const target = Number(sourceHead.seq);
-    await trust(source!, { nodeId: receiver!.nodeId, url: receiver!.process.address, name: RECEIVER_NAME });
+    await trust(source, { nodeId: receiver.nodeId, url: receiver.process.address, name: RECEIVER_NAME });
     trusted = true;
 
     progress(`sync catch-up: ${fmt(target)} entries from the dataset node to a fresh node`);
@@ -53,7 +51,7 @@ export async function runSyncCatchup(dataset: Dataset, options: BenchOptions, re
     await subscribe(receiver, source);
     const done = await pollUntil(
       async () => {
-        const head = (await receiver!.admin.listHeads()).find((h) => h.origin === source!.nodeId);
+        const head = (await receiver.admin.listHeads()).find((h) => h.origin === source.nodeId);
         held = head === undefined ? 0 : Number(head.seq);
         report();
         return held === target && Buffer.from(head!.hash).equals(Buffer.from(sourceHead.hash));
@@ -68,9 +66,9 @@ export async function runSyncCatchup(dataset: Dataset, options: BenchOptions, re
     const samples = dataset.samples.slice(0, LOOKUP_SAMPLES);
     const matches = await receiver.admin.lookupMatches(samples);
     const viewMs = performance.now() - t0;
-    const found = new Set(matches.filter((m) => m.origin === source!.nodeId).map((m) => m.queryIndex)).size;
+    const found = new Set(matches.filter((m) => m.origin === source.nodeId).map((m) => m.queryIndex)).size;
     const status = await receiver.admin.status();
-    const link = status.peers.find((p) => p.id === source!.nodeId);
+    const link = status.peers.find((p) => p.id === source.nodeId);
     const rejected = (link?.rejected ?? []).reduce((sum, r) => sum + Number(r.count), 0);
     if (done && found !== samples.length) throw new Error(`after catch-up the receiver found ${found} of ${samples.length} dataset samples`);
     if (rejected > 0 || status.quarantined > 0n) throw new Error(`the receiver rejected ${rejected} entries (${status.quarantined} quarantined) of a valid log`);
@@ -94,7 +92,7 @@ export async function runSyncCatchup(dataset: Dataset, options: BenchOptions, re
     results.add({ name: 'sync-catchup-source-rss-mb', value: source.process.peakRssMb(), unit: 'MiB', note: `VmHWM of the serving node process, ${fmt(target)} stored` });
   } finally {
     // Leave the cached dataset's roster as it was.
-    if (trusted) await source!.admin.removePeer(receiver!.nodeId).catch(() => undefined);
+    if (trusted) await source.admin.removePeer(receiver.nodeId).catch(() => undefined);
     await stopNodes([receiver, source]);
   }
 }

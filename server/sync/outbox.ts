@@ -64,6 +64,8 @@ export class Outbox {
     const positions = new Map<number, Position>();
     const limit = maxBatch > 0 ? Math.min(maxBatch, this.options.maxBatch) : this.options.maxBatch;
     let announced = false;
+    // Heads first, so that the subscriber knows its lag from the start of a long backfill.
+    await send(writeSubscribeResponse([], this.heads(), false));
     let lastSent = Date.now();
     while (!signal.aborted) {
       const seen = this.hub.version;

@@ -95,9 +95,14 @@ describe('a fork of origin A', () => {
   afterEach(async () => {
     await relay?.close();
     relay = undefined;
+    console.error('DBG stopping others');
     await stopAll(others.splice(0));
+    console.error('DBG stopped others');
     for (const { node, dir } of started.splice(0)) {
+      const t = setInterval(() => console.error('DBG still stopping D', JSON.stringify(node.node.context.federation.peerStatus().map(p => [p.name, p.state, p.lastError]))), 3000);
       await node.stop();
+      clearInterval(t);
+      console.error('DBG stopped D');
       removeDir(dir);
     }
   });

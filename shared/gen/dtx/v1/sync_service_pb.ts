@@ -129,7 +129,8 @@ export type SubscribeResponse = Message<"dtx.v1.SubscribeResponse"> & {
   entries: Entry[];
 
   /**
-   * Present on heartbeats (and on the message that completes the backfill): the server's heads.
+   * The server's heads: on the first message of a stream, on the message that completes the
+   * backfill, and on heartbeats.
    *
    * @generated from field: repeated dtx.v1.SyncHead heads = 2;
    */
