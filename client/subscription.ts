@@ -45,9 +45,12 @@ export async function* resumableSubscription(options: SubscriptionOptions): Asyn
   try {
     for (let attempt = 1; !options.signal.aborted; attempt++) {
       yield { kind: 'connecting', attempt };
+      // The consumer may have stopped the subscription while it held the event.
+      if (options.signal.aborted) return;
       try {
         const cursors = options.cursors().map((c) => create(CursorSchema, { origin: c.origin, epoch: c.epoch, seq: BigInt(c.seq), hash: c.hash }));
         const token = await options.token();
+        if (options.signal.aborted) return;
         const call = new AbortController();
         const stopCall = () => call.abort();
         options.signal.addEventListener('abort', stopCall, { once: true });
@@ -91,6 +94,7 @@ export async function* resumableSubscription(options: SubscriptionOptions): Asyn
 
 /** The stream's next message, undefined at its end; fails when nothing arrives in time. */
 async function nextWithin<T>(stream: AsyncGenerator<T>, timeoutMs: number, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) throw new DtxError('UNAVAILABLE', 'subscription stopped');
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const stop = new Promise<never>((_, reject) => {

@@ -183,74 +183,73 @@ export class Applier {
     const own = originId === this.roster.ownId;
     let head: ChainHead | undefined = origin && origin.headSeq > 0 && origin.headHash ? { epoch: origin.headEpoch, seq: origin.headSeq, hash: origin.headHash } : undefined;
     const accepted: Accepted[] = [];
-    const fail = (i: number, code: ErrorCode, detail: string) => {
-      stream.rejected.set(originId, code);
-      reject(originId, items[i]!.entry, items[i]!.header, code, detail);
-      for (const later of items.slice(i + 1)) reject(originId, later.entry, later.header, code, 'follows an entry of this stream that was rejected');
-    };
-    for (let i = 0; i < items.length; i++) {
+    // The first entry that cannot be applied; everything after it in this run builds on it.
+    let stop: { index: number; code: ErrorCode; detail: string } | undefined;
+    for (let i = 0; i < items.length && !stop; i++) {
       const { entry, header } = items[i]!;
       const delivered = stream.positions.get(originId);
-      if (delivered && compare(header, delivered) <= 0) {
-        // A stream only moves forward from the cursor this node sent: anything else is a replay.
-        reject(originId, entry, header, 'REPLAY', `seq ${header.seq} again: this stream already delivered up to seq ${delivered.seq}`);
-        continue;
-      }
       let hash: Uint8Array;
       try {
         hash = checkEntry(entry, { signature: false }).hash;
       } catch (err) {
-        fail(i, err instanceof DtxError ? err.code : 'MALFORMED_ENTRY', (err as Error).message);
+        stop = { index: i, code: err instanceof DtxError ? err.code : 'MALFORMED_ENTRY', detail: (err as Error).message };
         break;
       }
-      stream.positions.set(originId, { epoch: header.epoch, seq: header.seq });
       const placement = place(header, head);
       if (placement.kind === 'held') {
         const stored = origin ? this.logStore.entryAt(origin.idx, header.epoch, header.seq) : undefined;
-        if (stored && bytesEqual(entryHash(stored.header, stored.signature), hash)) {
-          counters.duplicates++;
-          continue;
-        }
-        if (stored && verifySignature(header.origin, entry.header, entry.signature)) {
-          // Two entries, both signed by the origin, for one position: proof of equivocation.
-          halts.push({
-            origin: origin!.idx,
-            reason: 'FORK',
-            since: this.clock(),
-            epoch: header.epoch,
-            seq: header.seq,
-            headerA: stored.header,
-            signatureA: stored.signature,
-            headerB: Buffer.from(entry.header),
-            signatureB: Buffer.from(entry.signature),
-            via: peer,
-          });
-          this.halted.add(origin!.idx);
-          this.logger.error({ origin: originId, seq: header.seq, via: peer }, 'fork: origin signed two different entries for one position; origin halted');
-          fail(i, 'FORK', `origin signed two different entries for epoch ${header.epoch} seq ${header.seq}; origin halted`);
+        if (stored && !bytesEqual(entryHash(stored.header, stored.signature), hash)) {
+          if (verifySignature(header.origin, entry.header, entry.signature)) {
+            // Two entries, both signed by the origin, for one position: proof of equivocation.
+            halts.push(forkEvidence(origin!.idx, header, stored, entry, peer, this.clock()));
+            this.halted.add(origin!.idx);
+            this.logger.error({ origin: originId, seq: header.seq, via: peer }, 'fork: origin signed two different entries for one position; origin halted');
+            stop = { index: i, code: 'FORK', detail: `origin signed two different entries for epoch ${header.epoch} seq ${header.seq}; origin halted` };
+          } else {
+            stop = { index: i, code: 'BAD_SIGNATURE', detail: `seq ${header.seq}: differs from the held entry and its signature does not verify` };
+          }
           break;
         }
-        fail(i, stored ? 'BAD_SIGNATURE' : 'CHAIN_BROKEN', stored ? `seq ${header.seq}: differs from the held entry and its signature does not verify` : `seq ${header.seq}: before the held head, in an epoch this node skipped`);
-        break;
+        if (delivered && compare(header, delivered) <= 0) {
+          // A stream only moves forward from the cursor this node sent: anything else is a replay.
+          reject(originId, entry, header, 'REPLAY', `seq ${header.seq} again: this stream already delivered up to seq ${delivered.seq}`);
+          continue;
+        }
+        stream.positions.set(originId, { epoch: header.epoch, seq: header.seq });
+        if (stored) counters.duplicates++;
+        else stop = { index: i, code: 'CHAIN_BROKEN', detail: `seq ${header.seq}: before the held head, in an epoch this node skipped` };
+        continue;
+      }
+      if (delivered && compare(header, delivered) <= 0) {
+        reject(originId, entry, header, 'REPLAY', `seq ${header.seq} again: this stream already delivered up to seq ${delivered.seq}`);
+        continue;
       }
       if (placement.kind === 'broken' || own) {
-        fail(i, 'CHAIN_BROKEN', own ? `seq ${header.seq} of this node's own log, beyond its head` : placement.kind === 'broken' ? placement.detail : '');
+        stop = { index: i, code: 'CHAIN_BROKEN', detail: own ? `seq ${header.seq} of this node's own log, beyond its head` : placement.kind === 'broken' ? placement.detail : '' };
         break;
       }
       const indicator = header.payloadType === PayloadType.INDICATOR ? tryReadIndicator(entry.payload) : undefined;
       if (indicator?.tlp === Tlp.RED) {
         // Relaying it would disclose a TLP:RED indicator beyond its named recipients.
-        fail(i, 'TLP_RED_UNSEALED', `seq ${header.seq}: a TLP:RED indicator in clear; RED travels sealed only`);
+        stop = { index: i, code: 'TLP_RED_UNSEALED', detail: `seq ${header.seq}: a TLP:RED indicator in clear; RED travels sealed only` };
         break;
       }
+      stream.positions.set(originId, { epoch: header.epoch, seq: header.seq });
       accepted.push({ entry, header, hash, indicator });
       head = { epoch: header.epoch, seq: header.seq, hash };
     }
+    // A bad signature in the run comes first: what follows it (including a later chain failure,
+    // which a forged signature causes by changing the entry hash) is rejected once, for it.
     const valid = this.verifySignatures(accepted);
     if (valid < accepted.length) {
       const bad = accepted[valid]!;
-      const index = items.findIndex((item) => item.entry === bad.entry);
-      fail(index, 'BAD_SIGNATURE', `seq ${bad.header.seq}: signature does not verify with the origin key`);
+      stop = { index: items.findIndex((item) => item.entry === bad.entry), code: 'BAD_SIGNATURE', detail: `seq ${bad.header.seq}: signature does not verify with the origin key` };
+    }
+    if (stop) {
+      stream.rejected.set(originId, stop.code);
+      const first = items[stop.index]!;
+      reject(originId, first.entry, first.header, stop.code, stop.detail);
+      for (const later of items.slice(stop.index + 1)) reject(originId, later.entry, later.header, stop.code, 'follows an entry of this stream that was rejected');
     }
     return { key, origin, entries: accepted.slice(0, valid) };
   }
@@ -290,6 +289,21 @@ export class Applier {
     if (rejections.length > 0) this.logger.warn({ peer, rejected: rejections.length, reason: rejections[0]!.reason, at: now }, 'entries from a peer were not applied');
     return heads;
   }
+}
+
+function forkEvidence(origin: number, header: EntryHeader, stored: { header: Buffer; signature: Buffer }, entry: SignedEntry, via: string, since: number): HaltRow {
+  return {
+    origin,
+    reason: 'FORK',
+    since,
+    epoch: header.epoch,
+    seq: header.seq,
+    headerA: stored.header,
+    signatureA: stored.signature,
+    headerB: Buffer.from(entry.header),
+    signatureB: Buffer.from(entry.signature),
+    via,
+  };
 }
 
 /** The payload of an indicator entry, or undefined when this node cannot read it (kept, not indexed). */

@@ -5,6 +5,7 @@
  */
 import { issuePeerToken } from '../../shared/auth/peer-tokens.js';
 import type { SigningKey } from '../../shared/crypto.js';
+import { DtxError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { nodeIdFromPublicKey, publicKeyFromNodeId } from '../../shared/node-id.js';
 import type { NodeConfig } from '../config/config.js';
@@ -20,6 +21,9 @@ import { PeerLink, type LinkState, type PeerHead } from './peer-link.js';
 import { Roster } from './roster.js';
 
 export const SUBSCRIBE_METHOD = '/dtx.v1.SyncService/Subscribe';
+
+/** Why a subscriber's stream ends when this node removes it from the roster. */
+const REMOVED = new DtxError('PERMISSION_DENIED', 'this node removed you from its roster');
 
 export interface FederationDeps {
   db: Db;
@@ -79,7 +83,7 @@ export class Federation {
       deps.clock,
     );
     this.roster.onChange(({ kind, peer }) => {
-      if (kind === 'removed') for (const controller of this.streams.get(peer.nodeId) ?? []) controller.abort();
+      if (kind === 'removed') for (const controller of this.streams.get(peer.nodeId) ?? []) controller.abort(REMOVED);
       if (this.started) void this.reconcile();
     });
   }
@@ -116,7 +120,8 @@ export class Federation {
   }
 
   private async reconcile(): Promise<void> {
-    const wanted = new Map(this.roster.peers().filter((p) => p.subscribe).map((p) => [p.nodeId, p]));
+    // A peer that forked is not dialled again (its evidence is kept; status shows it halted).
+    const wanted = new Map(this.roster.peers().filter((p) => p.subscribe && !this.isOriginHalted(p.nodeId)).map((p) => [p.nodeId, p]));
     const stopping: Promise<void>[] = [];
     for (const [id, link] of this.links) {
       const peer = wanted.get(id);

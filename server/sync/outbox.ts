@@ -4,6 +4,8 @@
  * when it has sent everything waits for an append (or the heartbeat timer) and looks again.
  * A slow subscriber therefore lags in the database, never in this process's memory.
  */
+import { bytesEqual } from '../../shared/encoding/hex.js';
+import { entryHash } from '../../shared/log/entry.js';
 import { decodeHeader } from '../../shared/log/entry-header.js';
 import { nodeIdFromPublicKey } from '../../shared/node-id.js';
 import { writeSubscribeResponse, type EntryBytes, type SyncHeadFields } from '../../shared/wire/subscribe-writer.js';
@@ -25,6 +27,8 @@ export interface CursorFields {
   origin: string;
   epoch: number;
   seq: number;
+  /** The subscriber's entry hash at (epoch, seq); empty when unknown. */
+  hash?: Uint8Array;
 }
 
 interface Position {
@@ -60,7 +64,7 @@ export class Outbox {
    * backpressure). `maxBatch` of 0 means the default.
    */
   async serve(cursors: readonly CursorFields[], maxBatch: number, send: (message: Uint8Array) => Promise<void>, signal: AbortSignal): Promise<void> {
-    const pending = new Map(cursors.map((c) => [c.origin, { epoch: c.epoch, seq: c.seq }]));
+    const pending = new Map(cursors.map((c) => [c.origin, c]));
     const positions = new Map<number, Position>();
     const limit = maxBatch > 0 ? Math.min(maxBatch, this.options.maxBatch) : this.options.maxBatch;
     let announced = false;
@@ -87,7 +91,7 @@ export class Outbox {
         if (!at) {
           // An origin new to this stream: start after the subscriber's cursor if it sent one
           // (it may hold the origin already, from another peer), else from the start.
-          at = pending.get(nodeIdFromPublicKey(origin.key)) ?? { epoch: 0, seq: 0 };
+          at = this.startAfter(origin.idx, pending.get(nodeIdFromPublicKey(origin.key)));
           positions.set(origin.idx, at);
         }
         while (!signal.aborted && isBefore(at, { epoch: origin.headEpoch, seq: origin.headSeq })) {
@@ -117,6 +121,21 @@ export class Outbox {
       }
       await this.hub.wait(seen, Math.max(1, this.options.heartbeatMs - (Date.now() - lastSent)), signal);
     }
+  }
+
+  /**
+   * Where a stream starts for one origin: after the subscriber's cursor. When the subscriber's
+   * entry at the cursor differs from this node's, both cannot be the origin's one log: this node
+   * sends its own entry at that position too, so the subscriber holds the two signed entries
+   * side by side (a fork, with evidence) instead of seeing only a broken link.
+   */
+  private startAfter(origin: number, cursor: CursorFields | undefined): Position {
+    if (!cursor) return { epoch: 0, seq: 0 };
+    if (cursor.hash && cursor.hash.length > 0 && cursor.seq > 0) {
+      const mine = this.logStore.entryAt(origin, cursor.epoch, cursor.seq);
+      if (mine && !bytesEqual(entryHash(mine.header, mine.signature), cursor.hash)) return { epoch: cursor.epoch, seq: cursor.seq - 1 };
+    }
+    return { epoch: cursor.epoch, seq: cursor.seq };
   }
 }
 

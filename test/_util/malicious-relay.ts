@@ -62,7 +62,8 @@ export class MaliciousRelay {
     );
     const relay = new MaliciousRelay(server, key, nodeId, `127.0.0.1:${port}`);
     server.addService(grpcServiceDefinition(SyncService), {
-      subscribe: (call: ServerWritableStream<SubscribeRequest, Uint8Array>) => void relay.serve(call, options),
+      // A failing script (a bug in the test) ends the call with its error rather than going unseen.
+      subscribe: (call: ServerWritableStream<SubscribeRequest, Uint8Array>) => void relay.serve(call, options).catch((err: unknown) => call.emit('error', toGrpcStatus(err))),
     });
     return relay;
   }

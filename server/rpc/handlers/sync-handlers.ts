@@ -14,8 +14,10 @@ export function syncHandlers(node: NodeContext): ServiceHandlers<Methods> {
       const stream = node.federation.openStream(peer, context.signal);
       node.logger.info({ peer, cursors: request.cursors.length }, 'peer subscribed');
       try {
-        const cursors = request.cursors.map((c) => ({ origin: c.origin, epoch: c.epoch, seq: Number(c.seq) }));
+        const cursors = request.cursors.map((c) => ({ origin: c.origin, epoch: c.epoch, seq: Number(c.seq), hash: c.hash }));
         await node.federation.outbox.serve(cursors, request.maxBatch, send, stream.signal);
+        // Cut by this node (the peer was removed), not by the subscriber: say why.
+        if (stream.signal.aborted && !context.signal.aborted && stream.signal.reason instanceof Error) throw stream.signal.reason;
       } finally {
         stream.close();
         node.logger.info({ peer }, 'peer subscription ended');
