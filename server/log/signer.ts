@@ -2,33 +2,18 @@
  * Main-thread side of the signer worker: packs a batch, sends it, and resolves with the signed
  * headers, signatures and entry hashes in order.
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SigningKey } from '../../shared/crypto.js';
 import { signingKeyToPem } from '../../shared/crypto.js';
 import { DtxError } from '../../shared/errors.js';
 import { HEADER_BYTES } from '../../shared/log/entry-header.js';
+import { workerPath } from '../worker-path.js';
 import type { SignRequest, SignResponse } from './signer-protocol.js';
 
 export interface SignedBatch {
   header(i: number): Uint8Array;
   signature(i: number): Uint8Array;
   hash(i: number): Uint8Array;
-}
-
-/**
- * The worker must be plain JavaScript. From the build (dist/) it sits next to this file; when
- * the sources run under the test runner, the built copy in dist/ is used (npm test builds first).
- */
-function workerPath(): string {
-  const here = fileURLToPath(import.meta.url);
-  const sibling = join(dirname(here), 'signer-worker.js');
-  if (!here.endsWith('.ts')) return sibling;
-  const built = join(dirname(here), '..', '..', 'dist', 'server', 'log', 'signer-worker.js');
-  if (!existsSync(built)) throw new DtxError('INTERNAL', `signer worker not built: run npm run build (looked for ${built})`);
-  return built;
 }
 
 export class Signer {
@@ -47,7 +32,7 @@ export class Signer {
   }
 
   static async start(key: SigningKey): Promise<Signer> {
-    const worker = new Worker(workerPath(), { workerData: { keyPem: signingKeyToPem(key) } });
+    const worker = new Worker(workerPath(import.meta.url, 'signer-worker.js'), { workerData: { keyPem: signingKeyToPem(key) } });
     await new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());
       worker.once('error', reject);

@@ -26,6 +26,7 @@ import type { HaltRow, PeerStore } from '../db/peer-store.js';
 import type { QuarantineRow, QuarantineStore } from '../db/quarantine-store.js';
 import type { AppendHub } from '../log/append-hub.js';
 import { compare, place, type Position } from './entry-check.js';
+import { VerifyPool } from './verify-pool.js';
 import { ViewUpdater } from './view-updater.js';
 import type { Roster } from './roster.js';
 
@@ -76,6 +77,9 @@ interface Run {
 export class Applier {
   private readonly halted = new Set<number>();
   private readonly view: ViewUpdater;
+  private pool: VerifyPool | undefined;
+  /** Signature results of the message being applied, when workers checked them. */
+  private signatures: Map<SignedEntry, boolean> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -97,8 +101,37 @@ export class Applier {
     return this.halted.has(originIdx);
   }
 
-  /** Verifies and applies one message's entries from `peer`. Never throws for bad entries. */
-  apply(peer: string, entries: readonly SignedEntry[], stream: StreamState, counters: PeerCounters): void {
+  /**
+   * Verifies and applies one message's entries from `peer`. Never throws for bad entries.
+   * With verifyEvery, signatures are checked on worker threads first; everything after that
+   * (placing entries against the heads, storing) runs in one synchronous stretch, so two peers'
+   * messages never interleave between reading a head and advancing it.
+   */
+  async apply(peer: string, entries: readonly SignedEntry[], stream: StreamState, counters: PeerCounters): Promise<void> {
+    let verified: Map<SignedEntry, boolean> | undefined;
+    if (this.options.verifyEvery && entries.length > 0) {
+      this.pool ??= new VerifyPool();
+      const flags = await this.pool.verify(entries);
+      verified = new Map(entries.map((e, i) => [e, flags[i]!]));
+    }
+    this.signatures = verified;
+    try {
+      this.applyNow(peer, entries, stream, counters);
+    } finally {
+      this.signatures = undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool?.close();
+  }
+
+  /** Whether an entry's signature verifies: from the workers' answers when there are some. */
+  private signatureOk(entry: SignedEntry, header: EntryHeader): boolean {
+    return this.signatures?.get(entry) ?? verifySignature(header.origin, entry.header, entry.signature);
+  }
+
+  private applyNow(peer: string, entries: readonly SignedEntry[], stream: StreamState, counters: PeerCounters): void {
     const now = this.clock();
     const rejections: QuarantineRow[] = [];
     const halts: HaltRow[] = [];
@@ -199,7 +232,7 @@ export class Applier {
       if (placement.kind === 'held') {
         const stored = origin ? this.logStore.entryAt(origin.idx, header.epoch, header.seq) : undefined;
         if (stored && !bytesEqual(entryHash(stored.header, stored.signature), hash)) {
-          if (verifySignature(header.origin, entry.header, entry.signature)) {
+          if (this.signatureOk(entry, header)) {
             // Two entries, both signed by the origin, for one position: proof of equivocation.
             halts.push(forkEvidence(origin!.idx, header, stored, entry, peer, this.clock()));
             this.halted.add(origin!.idx);
@@ -257,7 +290,7 @@ export class Applier {
   /** How many entries of the run, from its start, are authentic. */
   private verifySignatures(run: readonly Accepted[]): number {
     if (run.length === 0) return 0;
-    const ok = (a: Accepted) => verifySignature(a.header.origin, a.entry.header, a.entry.signature);
+    const ok = (a: Accepted) => this.signatureOk(a.entry, a.header);
     if (!this.options.verifyEvery && ok(run[run.length - 1]!)) return run.length;
     // Find the first bad one (or check every one, when configured).
     for (let i = 0; i < run.length; i++) if (!ok(run[i]!)) return i;

@@ -99,6 +99,7 @@ export class Federation {
     for (const set of this.streams.values()) for (const controller of set) controller.abort();
     await Promise.all([...this.links.values()].map((link) => link.stop()));
     this.links.clear();
+    await this.applier.close();
   }
 
   /** Registers a subscriber's stream so that removing the peer cuts it; returns its signal. */

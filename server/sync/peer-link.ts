@@ -85,7 +85,7 @@ export class PeerLink {
           break;
         case 'message': {
           const { entries, heads } = event.response;
-          if (entries.length > 0) deps.applier.apply(peer.nodeId, entries, stream!, this.counters);
+          if (entries.length > 0) await deps.applier.apply(peer.nodeId, entries, stream!, this.counters);
           for (const h of heads) this.heads.set(h.origin, { epoch: h.epoch, seq: Number(h.seq), timestampMs: Number(h.timestampMs) });
           break;
         }

@@ -158,7 +158,7 @@ async function verifyOffline(dir: string): Promise<{ ok: boolean; logs: { origin
   return JSON.parse(stdout) as { ok: boolean; logs: { origin: string; entries: number; problems: unknown[] }[] };
 }
 
-describe('a malicious relay in front of node D', () => {
+describe.each(['chain', 'every'] as const)('a malicious relay in front of node D (syncVerify %s)', (syncVerify) => {
   let d: RunningTestNode | undefined;
   let dir: string | undefined;
   let relay: MaliciousRelay | undefined;
@@ -172,7 +172,7 @@ describe('a malicious relay in front of node D', () => {
 
   it.each(SCENARIOS)('$name: rejected as $reason; B still arrives in full; A keeps its valid prefix', async (scenario) => {
     ({ dir } = await initTempDataDir({ name: 'downstream' }));
-    d = await startNodeOn(dir, FAST_SYNC);
+    d = await startNodeOn(dir, { ...FAST_SYNC, syncVerify });
     const node = d.node;
     // D trusts the true origins but dials only the relay.
     await d.client.addPeer({ id: a.node.nodeId, url: a.node.grpcAddress, noSubscribe: true });
