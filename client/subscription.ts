@@ -7,6 +7,7 @@
 import { create } from '@bufbuild/protobuf';
 import { DtxError } from '../shared/errors.js';
 import { CursorSchema, SyncService, type Cursor, type SubscribeResponse } from '../shared/gen/dtx/v1/sync_service_pb.js';
+import { readSubscribeResponse } from '../shared/wire/message-readers.js';
 import { Transport } from './transport.js';
 
 export type SubscriptionEvent =
@@ -54,7 +55,7 @@ export async function* resumableSubscription(options: SubscriptionOptions): Asyn
         const call = new AbortController();
         const stopCall = () => call.abort();
         options.signal.addEventListener('abort', stopCall, { once: true });
-        const stream = transport.serverStream(SyncService.method.subscribe, { cursors, maxBatch: options.maxBatch ?? 0 }, { token, signal: call.signal });
+        const stream = transport.serverStream(SyncService.method.subscribe, { cursors, maxBatch: options.maxBatch ?? 0 }, { token, signal: call.signal, read: readSubscribeResponse });
         let opened = false;
         try {
           for (;;) {

@@ -28,6 +28,8 @@ export interface StreamOptions {
   token?: string;
   /** Cancels the call; the stream then ends with an error, even while it waits for data. */
   signal?: AbortSignal;
+  /** A hand-written decoder for each message (shared/wire), instead of the generated one. */
+  read?: (bytes: Buffer) => unknown;
 }
 
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
@@ -94,7 +96,7 @@ export class Transport {
     const stream = this.client.makeServerStreamRequest(
       definition.path,
       definition.requestSerialize,
-      definition.responseDeserialize as (bytes: Buffer) => MessageShape<O>,
+      (options.read ?? definition.responseDeserialize) as (bytes: Buffer) => MessageShape<O>,
       create(method.input, request),
       this.metadata(options.token ?? this.options.token),
       {},

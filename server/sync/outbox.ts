@@ -11,6 +11,7 @@ import { nodeIdFromPublicKey } from '../../shared/node-id.js';
 import { writeSubscribeResponse, type EntryBytes, type SyncHeadFields } from '../../shared/wire/subscribe-writer.js';
 import type { LogStore, OriginRow } from '../db/log-store.js';
 import type { AppendHub } from '../log/append-hub.js';
+import { TailCache } from './tail-cache.js';
 
 export interface OutboxOptions {
   /** Most entries per message. */
@@ -37,11 +38,15 @@ interface Position {
 }
 
 export class Outbox {
+  private readonly tail: TailCache;
+
   constructor(
     private readonly logStore: LogStore,
     private readonly hub: AppendHub,
     private readonly options: OutboxOptions = DEFAULT_OUTBOX,
-  ) {}
+  ) {
+    this.tail = new TailCache(logStore);
+  }
 
   /** The node's heads, with each head entry's timestamp (for lag in seconds). */
   heads(origins: readonly OriginRow[] = this.logStore.origins()): SyncHeadFields[] {
@@ -67,7 +72,7 @@ export class Outbox {
     const pending = new Map(cursors.map((c) => [c.origin, c]));
     const positions = new Map<number, Position>();
     const limit = maxBatch > 0 ? Math.min(maxBatch, this.options.maxBatch) : this.options.maxBatch;
-    let announced = false;
+    let caughtUp = false;
     // Heads first, so that the subscriber knows its lag from the start of a long backfill.
     await send(writeSubscribeResponse([], this.heads(), false));
     let lastSent = Date.now();
@@ -95,7 +100,7 @@ export class Outbox {
           positions.set(origin.idx, at);
         }
         while (!signal.aborted && isBefore(at, { epoch: origin.headEpoch, seq: origin.headSeq })) {
-          const rows = this.logStore.readAfter(origin.idx, at.epoch, at.seq, limit - batch.length);
+          const rows = this.tail.read(origin, at, limit - batch.length);
           if (rows.length === 0) break;
           for (const row of rows) {
             batch.push(row);
@@ -109,14 +114,12 @@ export class Outbox {
       }
       await flush();
       if (signal.aborted) return;
-      if (sentAny) {
-        announced = false;
-        continue;
-      }
-      // Everything sent: say so once (with heads), then heartbeat while idle.
-      if (!announced || Date.now() - lastSent >= this.options.heartbeatMs) {
+      if (sentAny) continue;
+      // Everything sent: say so once (with heads) when the backfill is done, then send heads as
+      // a heartbeat only after heartbeatMs of silence; live entries need no extra message.
+      if (!caughtUp || Date.now() - lastSent >= this.options.heartbeatMs) {
         await send(writeSubscribeResponse([], this.heads(origins), true));
-        announced = true;
+        caughtUp = true;
         lastSent = Date.now();
       }
       await this.hub.wait(seen, Math.max(1, this.options.heartbeatMs - (Date.now() - lastSent)), signal);

@@ -1,12 +1,13 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import { SubscribeResponseSchema } from '../../../shared/gen/dtx/v1/sync_service_pb.js';
+import { SubscribeResponseSchema, type SubscribeResponse } from '../../../shared/gen/dtx/v1/sync_service_pb.js';
+import { readSubscribeResponse } from '../../../shared/wire/message-readers.js';
 import { writeSubscribeResponse, type EntryBytes, type SyncHeadFields } from '../../../shared/wire/subscribe-writer.js';
 import { rng } from '../../_util/rng.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-describe('writeSubscribeResponse', () => {
+describe('writeSubscribeResponse and readSubscribeResponse', () => {
   const next = rng(31);
   const int = (max: number) => (next() < 0.2 ? 0 : Math.floor(next() * max));
   const bytes = (max: number) => Uint8Array.from({ length: int(max) }, () => int(256));
@@ -30,6 +31,9 @@ describe('writeSubscribeResponse', () => {
       const written = writeSubscribeResponse(entries, heads, caughtUp);
       expect(hex(written), `case ${i}`).toBe(hex(toBinary(SubscribeResponseSchema, generated)));
       expect(fromBinary(SubscribeResponseSchema, written).entries.map((e) => hex(e.payload))).toEqual(entries.map((e) => hex(e.payload)));
+      // The hand-written reader gives what the generated decoder gives.
+      const plain = (m: SubscribeResponse) => ({ ...m, entries: m.entries.map((e) => [hex(e.header), hex(e.signature), hex(e.payload)]), heads: m.heads.map((h) => ({ ...h, hash: hex(h.hash) })) });
+      expect(plain(readSubscribeResponse(written))).toEqual(plain(fromBinary(SubscribeResponseSchema, written)));
     }
   });
 });

@@ -1,0 +1,41 @@
+/**
+ * The newest entries of each origin, shared by every subscription stream. Live streams all ask
+ * for the same few entries right after each append; without this, a node with 100 subscribers
+ * read (and copied out of SQLite) every new entry 100 times. Only reads that reach the origin's
+ * head are cached, so one subscriber's backfill never evicts the tail the live ones share.
+ * Entries never change once stored, so a cached row is never stale.
+ */
+import type { EntryRow, LogStore, OriginRow } from '../db/log-store.js';
+
+/** Rows kept per origin: a few seconds of a busy origin, a few MiB at most. */
+const TAIL_ROWS = 4096;
+
+export class TailCache {
+  private readonly tails = new Map<number, EntryRow[]>();
+
+  constructor(private readonly logStore: LogStore) {}
+
+  /** Up to `limit` entries of `origin` after `at`, in log order. */
+  read(origin: OriginRow, at: { epoch: number; seq: number }, limit: number): EntryRow[] {
+    const tail = this.tails.get(origin.idx);
+    if (tail && tail.length > 0) {
+      const first = tail[0]!;
+      const last = tail[tail.length - 1]!;
+      if (at.epoch === first.epoch && last.epoch === first.epoch && at.seq >= first.seq - 1 && at.seq < last.seq) {
+        const start = at.seq - first.seq + 1;
+        return tail.slice(start, start + limit);
+      }
+    }
+    const rows = this.logStore.readAfter(origin.idx, at.epoch, at.seq, limit);
+    const newest = rows[rows.length - 1];
+    if (newest && newest.epoch === origin.headEpoch && newest.seq === origin.headSeq) this.keep(origin.idx, tail, rows);
+    return rows;
+  }
+
+  private keep(origin: number, tail: EntryRow[] | undefined, rows: EntryRow[]): void {
+    const last = tail?.[tail.length - 1];
+    const contiguous = last !== undefined && rows[0]!.epoch === last.epoch && rows[0]!.seq === last.seq + 1;
+    const next = contiguous ? tail!.concat(rows) : rows.slice();
+    this.tails.set(origin, next.length > TAIL_ROWS ? next.slice(next.length - TAIL_ROWS) : next);
+  }
+}
