@@ -22,7 +22,7 @@ export interface OutboxOptions {
   heartbeatMs: number;
 }
 
-export const DEFAULT_OUTBOX: OutboxOptions = { maxBatch: 2000, maxBytes: 4 * 1024 * 1024, heartbeatMs: 5000 };
+export const DEFAULT_OUTBOX: OutboxOptions = { maxBatch: 5000, maxBytes: 8 * 1024 * 1024, heartbeatMs: 5000 };
 
 export interface CursorFields {
   origin: string;
