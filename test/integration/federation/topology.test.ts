@@ -53,4 +53,18 @@ describe('federation topologies', () => {
       expect(await n.client.lookup([{ kind: 'account.email', value: emailInput('ring-1').value! }])).toHaveLength(1);
     }
   });
+
+  it('a full mesh of 4 delivers every entry once: the rest arrive as counted duplicates, never applied twice', async () => {
+    nodes = await startNetwork(4);
+    for (const a of nodes) for (const b of nodes) if (a !== b) await addPeer(a, b);
+    await Promise.all(nodes.map((n, i) => n.client.publish(sampleInputs(`mesh-${i}`))));
+    await waitForConvergence(nodes);
+    for (const n of nodes) {
+      expect((await n.client.nodeInfo()).indicators).toBe(BigInt(4 * sampleInputs().length));
+      const peers = n.node.context.federation.peerStatus();
+      // Each foreign entry is applied exactly once, from whichever peer delivered it first.
+      expect(peers.reduce((sum, p) => sum + p.applied, 0)).toBe(3 * sampleInputs().length);
+      expect(peers.every((p) => Object.keys(p.rejected).length === 0)).toBe(true);
+    }
+  });
 });
