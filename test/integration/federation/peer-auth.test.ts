@@ -11,7 +11,7 @@ import { Transport } from '../../../client/transport.js';
 import { issuePeerToken } from '../../../shared/auth/peer-tokens.js';
 import { issueToken } from '../../../shared/auth/tokens.js';
 import { generateSigningKey, type SigningKey } from '../../../shared/crypto.js';
-import type { ErrorCode } from '../../../shared/errors.js';
+import { DtxError, type ErrorCode } from '../../../shared/errors.js';
 import { SyncService, type SubscribeResponse } from '../../../shared/gen/dtx/v1/sync_service_pb.js';
 import { nodeIdFromPublicKey } from '../../../shared/node-id.js';
 import { SUBSCRIBE_METHOD } from '../../../server/sync/federation.js';
@@ -263,5 +263,33 @@ describe('PeerService is admin-only', () => {
     expect(await rosterIds()).toContain(extra.id);
     await server.client.removePeer(extra.id);
     expect(await rosterIds()).not.toContain(extra.id);
+  });
+});
+
+describe('Subscribe refuses a bad cursor vector from a member, naming the cursor', () => {
+  async function firstError(cursors: { origin: string; epoch: number; seq: bigint; hash?: Uint8Array }[]): Promise<unknown> {
+    const token = await issuePeerToken(member.key.privateKeyObject, member.id, server.node.nodeId, SUBSCRIBE_METHOD);
+    const stream = transport.serverStream(SyncService.method.subscribe, { cursors }, { token });
+    try {
+      for await (const _ of stream) return undefined;
+      return undefined;
+    } catch (err) {
+      return err;
+    } finally {
+      await stream.return(undefined);
+    }
+  }
+
+  it.each([
+    { name: 'an origin that is not a node id', cursors: () => [{ origin: 'dtx-not-a-node', epoch: 1, seq: 1n }], field: 'cursors[0].origin' },
+    { name: 'the same origin twice', cursors: () => [{ origin: member.id, epoch: 1, seq: 1n }, { origin: member.id, epoch: 1, seq: 2n }], field: 'cursors[1].origin' },
+    { name: 'a seq without an epoch', cursors: () => [{ origin: member.id, epoch: 0, seq: 5n }], field: 'cursors[0].epoch' },
+    { name: 'a hash of the wrong size', cursors: () => [{ origin: member.id, epoch: 1, seq: 5n, hash: new Uint8Array(7) }], field: 'cursors[0].hash' },
+    { name: 'too many cursors', cursors: () => Array.from({ length: 10_001 }, () => ({ origin: member.id, epoch: 1, seq: 1n })), field: 'cursors' },
+  ])('$name: INVALID_ARGUMENT on $field', async ({ cursors, field }) => {
+    const err = await firstError(cursors());
+    expect(err).toBeInstanceOf(DtxError);
+    expect((err as DtxError).code).toBe('INVALID_ARGUMENT');
+    expect((err as DtxError).details?.field).toBe(field);
   });
 });
