@@ -8,6 +8,8 @@ import type { Logger } from '../../shared/logger.js';
 import type { PeerRow } from '../db/peer-store.js';
 import { newCounters, newStreamState, type Applier, type PeerCounters, type StreamState } from './applier.js';
 
+const PROGRESS_MS = 10_000;
+
 export type LinkState = 'connecting' | 'connected' | 'reconnecting' | 'halted' | 'idle';
 
 export interface PeerHead {
@@ -56,6 +58,18 @@ export class PeerLink {
     await this.running;
   }
 
+  private progress = { atMs: 0, applied: 0 };
+
+  /** A long catch-up logs how it goes every PROGRESS_MS, so an operator is never left guessing. */
+  private reportProgress(): void {
+    const now = this.deps.clock();
+    if (this.progress.atMs === 0) this.progress = { atMs: now, applied: this.counters.applied };
+    if (now - this.progress.atMs < PROGRESS_MS || this.counters.applied === this.progress.applied) return;
+    const rate = Math.round(((this.counters.applied - this.progress.applied) * 1000) / (now - this.progress.atMs));
+    this.deps.logger.info({ peer: this.peer.nodeId, applied: this.counters.applied, perSecond: rate, duplicates: this.counters.duplicates }, 'receiving from peer');
+    this.progress = { atMs: now, applied: this.counters.applied };
+  }
+
   private async run(): Promise<void> {
     const { deps, peer } = this;
     let stream: StreamState | undefined;
@@ -87,6 +101,7 @@ export class PeerLink {
           const { entries, heads } = event.response;
           if (entries.length > 0) await deps.applier.apply(peer.nodeId, entries, stream!, this.counters);
           for (const h of heads) this.heads.set(h.origin, { epoch: h.epoch, seq: Number(h.seq), timestampMs: Number(h.timestampMs) });
+          this.reportProgress();
           break;
         }
         case 'failed':
