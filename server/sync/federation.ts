@@ -22,6 +22,8 @@ import { Roster } from './roster.js';
 
 export const SUBSCRIBE_METHOD = '/dtx.v1.SyncService/Subscribe';
 
+const MIN_IDLE_TIMEOUT_MS = 15_000;
+
 /** Why a subscriber's stream ends when this node removes it from the roster. */
 const REMOVED = new DtxError('PERMISSION_DENIED', 'this node removed you from its roster');
 
@@ -141,7 +143,11 @@ export class Federation {
         token: (audience) => issuePeerToken(this.deps.key.privateKeyObject, this.deps.nodeId, audience, SUBSCRIBE_METHOD),
         peerHalted: (peerId) => this.isOriginHalted(peerId),
         logger: this.deps.logger,
-        idleTimeoutMs: this.deps.config.syncHeartbeatMs * 3,
+        // Silence means a dead peer only after three heartbeats and never under 15 s: a busy peer
+        // assembling a large backfill message sends no heartbeat meanwhile, and giving up on it
+        // would throw the work away again and again. Dead connections show up sooner through
+        // HTTP/2 keepalive pings and resets.
+        idleTimeoutMs: Math.max(this.deps.config.syncHeartbeatMs * 3, MIN_IDLE_TIMEOUT_MS),
         clock: this.deps.clock,
       });
       this.links.set(id, link);
