@@ -77,6 +77,17 @@ describe('dtx peer, status and demo', () => {
     nodeA = nodeB = undefined;
   });
 
+  it('status of a stopped node shows what its database holds, every peer "stopped"', async () => {
+    const r = await dtx(['status', '--data', a.data, '--json']);
+    expectOk(r);
+    expect(r.stderr).toContain('not running');
+    const status = JSON.parse(r.stdout) as StatusJson;
+    expect(status.nodeId).toBe(a.nodeId);
+    expect(status.heads[a.nodeId]).toMatchObject({ epoch: 1, seq: 1 });
+    expect(status.peers).toEqual([expect.objectContaining({ id: b.nodeId, name: 'Lab B', state: 'stopped' })]);
+    expect(status.halted).toEqual([]);
+  });
+
   it('dtx demo shows a campaign crossing two hops and a tampering relay caught, and cleans up', async () => {
     const r = await dtx(['demo']);
     expectOk(r);

@@ -1,12 +1,16 @@
 /**
  * dtx status: the node's heads per origin, each peer's state, last error and lag, and, loudly,
- * any origin this node halted because it forked.
+ * any origin this node halted because it forked. For a stopped node (--data), what its
+ * database holds.
  */
 import type { Command } from 'commander';
 import type { GetStatusResponse } from '../../../shared/gen/dtx/v1/peer_service_pb.js';
 import { formatOf, withClientOptions, type ClientFlags } from '../common.js';
 import { withClient } from '../connect.js';
-import { renderTable, stringify } from '../output.js';
+import { resolve } from 'node:path';
+import { readRuntime } from '../../config/runtime-file.js';
+import { offlineStatus } from '../offline-status.js';
+import { notice, renderTable, stringify } from '../output.js';
 
 const hex = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('hex');
 const short = (id: string) => (id.length > 16 ? `${id.slice(0, 12)}…` : id);
@@ -68,7 +72,10 @@ function printTable(status: ReturnType<typeof statusJson>): void {
 
 export function registerStatusCommand(program: Command): void {
   withClientOptions(program.command('status').description("the node's heads, its peers' state and lag, and halted origins")).action(async (flags: ClientFlags) => {
-    const status = statusJson(await withClient(flags, (client) => client.status()));
+    const dir = flags.data && !flags.node ? resolve(flags.data) : undefined;
+    const stopped = dir !== undefined && !readRuntime(dir);
+    if (stopped) notice(`the node in ${dir} is not running: showing what its database holds`);
+    const status = statusJson(stopped ? await offlineStatus(dir) : await withClient(flags, (client) => client.status()));
     const format = formatOf(flags);
     if (format === 'table') printTable(status);
     else process.stdout.write(`${stringify(status, format === 'json' ? 2 : undefined)}\n`);
