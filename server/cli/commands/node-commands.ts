@@ -71,6 +71,7 @@ export function registerNodeCommands(program: Command): void {
           `  HTTP         ${node.httpAddress}`,
           `  data         ${dir}`,
           `  admin token  ${dataPath(dir, 'adminToken')}`,
+          `  peers        ${peerSummary(node.context.federation.roster.peers())}`,
           'Press Ctrl-C to stop.',
           '',
         ].join('\n'),
@@ -95,4 +96,10 @@ export function registerNodeCommands(program: Command): void {
       logger.flush();
       notice('dtx: stopped');
     });
+}
+
+function peerSummary(peers: readonly { subscribe: boolean }[]): string {
+  if (peers.length === 0) return 'none yet (dtx peer add --id NODE_ID --url HOST:PORT)';
+  const dialled = peers.filter((p) => p.subscribe).length;
+  return `${peers.length} in the roster, subscribing to ${dialled} (dtx status)`;
 }
