@@ -7,11 +7,14 @@
  */
 import type { EntryRow, LogStore, OriginRow } from '../db/log-store.js';
 
-/** Rows kept per origin: a few seconds of a busy origin, a few MiB at most. */
+/** Rows kept per origin: a few seconds of a busy origin. */
 const TAIL_ROWS = 4096;
+/** Rows kept over all origins (about 10 MiB of entries); the least recently grown tail goes first. */
+const TOTAL_ROWS = 16_384;
 
 export class TailCache {
   private readonly tails = new Map<number, EntryRow[]>();
+  private rows = 0;
 
   constructor(private readonly logStore: LogStore) {}
 
@@ -36,6 +39,15 @@ export class TailCache {
     const last = tail?.[tail.length - 1];
     const contiguous = last !== undefined && rows[0]!.epoch === last.epoch && rows[0]!.seq === last.seq + 1;
     const next = contiguous ? tail!.concat(rows) : rows.slice();
-    this.tails.set(origin, next.length > TAIL_ROWS ? next.slice(next.length - TAIL_ROWS) : next);
+    const kept = next.length > TAIL_ROWS ? next.slice(next.length - TAIL_ROWS) : next;
+    this.rows += kept.length - (tail?.length ?? 0);
+    // Re-inserting moves the origin to the end of the map's order: the most recently grown.
+    this.tails.delete(origin);
+    this.tails.set(origin, kept);
+    for (const [other, rows] of this.tails) {
+      if (this.rows <= TOTAL_ROWS || other === origin) break;
+      this.tails.delete(other);
+      this.rows -= rows.length;
+    }
   }
 }
