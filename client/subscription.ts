@@ -4,6 +4,7 @@
  * again with fresh cursors and a fresh token, backing off. The caller owns the cursors (its
  * database), so resuming never skips or repeats what it applied.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { create } from '@bufbuild/protobuf';
 import { DtxError } from '../shared/errors.js';
 import { CursorSchema, SyncService, type Cursor, type SubscribeResponse } from '../shared/gen/dtx/v1/sync_service_pb.js';
@@ -85,7 +86,7 @@ export async function* resumableSubscription(options: SubscriptionOptions): Asyn
         const ceiling = permanent ? backoff.maxMs : Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(failures - 1, 16));
         const retryInMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
         yield { kind: 'failed', error, retryInMs };
-        await sleep(retryInMs, options.signal);
+        await sleep(retryInMs, undefined, { signal: options.signal }).catch(() => undefined);
       }
     }
   } finally {
@@ -110,16 +111,4 @@ async function nextWithin<T>(stream: AsyncGenerator<T>, timeoutMs: number, signa
     clearTimeout(timer);
     signal.removeEventListener('abort', onAbort!);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

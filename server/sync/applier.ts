@@ -229,32 +229,29 @@ export class Applier {
         break;
       }
       const placement = place(header, head);
+      const stored = placement.kind === 'held' && origin ? this.logStore.entryAt(origin.idx, header.epoch, header.seq) : undefined;
+      if (stored && !bytesEqual(entryHash(stored.header, stored.signature), hash)) {
+        // Checked before replays: a different entry at a held position is news, not a re-send.
+        if (this.signatureOk(entry, header)) {
+          // Two entries, both signed by the origin, for one position: proof of equivocation.
+          halts.push(forkEvidence(origin!.idx, header, stored, entry, peer, this.clock()));
+          this.halted.add(origin!.idx);
+          this.logger.error({ origin: originId, seq: header.seq, via: peer }, 'fork: origin signed two different entries for one position; origin halted');
+          stop = { index: i, code: 'FORK', detail: `origin signed two different entries for epoch ${header.epoch} seq ${header.seq}; origin halted` };
+        } else {
+          stop = { index: i, code: 'BAD_SIGNATURE', detail: `seq ${header.seq}: differs from the held entry and its signature does not verify` };
+        }
+        break;
+      }
+      if (delivered && compare(header, delivered) <= 0) {
+        // A stream only moves forward from the cursor this node sent: anything else is a replay.
+        reject(originId, entry, header, 'REPLAY', `seq ${header.seq} again: this stream already delivered up to seq ${delivered.seq}`);
+        continue;
+      }
       if (placement.kind === 'held') {
-        const stored = origin ? this.logStore.entryAt(origin.idx, header.epoch, header.seq) : undefined;
-        if (stored && !bytesEqual(entryHash(stored.header, stored.signature), hash)) {
-          if (this.signatureOk(entry, header)) {
-            // Two entries, both signed by the origin, for one position: proof of equivocation.
-            halts.push(forkEvidence(origin!.idx, header, stored, entry, peer, this.clock()));
-            this.halted.add(origin!.idx);
-            this.logger.error({ origin: originId, seq: header.seq, via: peer }, 'fork: origin signed two different entries for one position; origin halted');
-            stop = { index: i, code: 'FORK', detail: `origin signed two different entries for epoch ${header.epoch} seq ${header.seq}; origin halted` };
-          } else {
-            stop = { index: i, code: 'BAD_SIGNATURE', detail: `seq ${header.seq}: differs from the held entry and its signature does not verify` };
-          }
-          break;
-        }
-        if (delivered && compare(header, delivered) <= 0) {
-          // A stream only moves forward from the cursor this node sent: anything else is a replay.
-          reject(originId, entry, header, 'REPLAY', `seq ${header.seq} again: this stream already delivered up to seq ${delivered.seq}`);
-          continue;
-        }
         stream.positions.set(originId, { epoch: header.epoch, seq: header.seq });
         if (stored) counters.duplicates++;
         else stop = { index: i, code: 'CHAIN_BROKEN', detail: `seq ${header.seq}: before the held head, in an epoch this node skipped` };
-        continue;
-      }
-      if (delivered && compare(header, delivered) <= 0) {
-        reject(originId, entry, header, 'REPLAY', `seq ${header.seq} again: this stream already delivered up to seq ${delivered.seq}`);
         continue;
       }
       if (placement.kind === 'broken' || own) {

@@ -7,18 +7,19 @@ import { issuePeerToken } from '../../shared/auth/peer-tokens.js';
 import type { SigningKey } from '../../shared/crypto.js';
 import { DtxError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { nodeIdFromPublicKey, publicKeyFromNodeId } from '../../shared/node-id.js';
+import { publicKeyFromNodeId } from '../../shared/node-id.js';
 import type { NodeConfig } from '../config/config.js';
 import type { Db } from '../db/database.js';
 import type { IndicatorStore } from '../db/indicator-store.js';
 import type { LogStore } from '../db/log-store.js';
-import { PeerStore, type HaltRow } from '../db/peer-store.js';
+import { PeerStore } from '../db/peer-store.js';
 import { QuarantineStore } from '../db/quarantine-store.js';
 import type { AppendHub } from '../log/append-hub.js';
 import { Applier } from './applier.js';
 import { DEFAULT_OUTBOX, Outbox } from './outbox.js';
 import { PeerLink, type LinkState, type PeerHead } from './peer-link.js';
 import { Roster } from './roster.js';
+import { storedHalts, storedHeads, type HaltView } from './stored-state.js';
 
 export const SUBSCRIBE_METHOD = '/dtx.v1.SyncService/Subscribe';
 
@@ -48,7 +49,8 @@ export interface PeerStatusView {
   id: string;
   url: string;
   name: string;
-  state: LinkState;
+  /** "stopped" when read from a stopped node's database. */
+  state: LinkState | 'stopped';
   lastError: string;
   lag: Record<string, OriginLag>;
   applied: number;
@@ -65,6 +67,7 @@ export class Federation {
   readonly quarantine: QuarantineStore;
   private readonly links = new Map<string, PeerLink>();
   private readonly streams = new Map<string, Set<AbortController>>();
+  private readonly originIdx = new Map<string, number>();
   private started = false;
 
   constructor(private readonly deps: FederationDeps) {
@@ -139,7 +142,7 @@ export class Federation {
       if (this.links.has(id)) continue;
       const link = new PeerLink(peer, {
         applier: this.applier,
-        cursors: () => this.cursors(),
+        cursors: () => storedHeads(this.deps.logStore),
         token: (audience) => issuePeerToken(this.deps.key.privateKeyObject, this.deps.nodeId, audience, SUBSCRIBE_METHOD),
         peerHalted: (peerId) => this.isOriginHalted(peerId),
         logger: this.deps.logger,
@@ -155,21 +158,19 @@ export class Federation {
     }
   }
 
-  /** This node's heads as cursors: where every subscription resumes. */
-  cursors(): { origin: string; epoch: number; seq: number; hash: Uint8Array }[] {
-    return this.deps.logStore
-      .origins()
-      .filter((o) => o.headSeq > 0 && o.headHash)
-      .map((o) => ({ origin: nodeIdFromPublicKey(o.key), epoch: o.headEpoch, seq: o.headSeq, hash: o.headHash! }));
-  }
-
   isOriginHalted(nodeId: string): boolean {
-    const origin = this.deps.logStore.originByKey(publicKeyFromNodeId(nodeId));
-    return origin !== undefined && this.applier.isHalted(origin.idx);
+    // Asked on every message a link receives: origin numbers never change, so remember them.
+    let idx = this.originIdx.get(nodeId);
+    if (idx === undefined) {
+      idx = this.deps.logStore.originByKey(publicKeyFromNodeId(nodeId))?.idx;
+      if (idx === undefined) return false;
+      this.originIdx.set(nodeId, idx);
+    }
+    return this.applier.isHalted(idx);
   }
 
-  halts(): (HaltRow & { originId: string })[] {
-    return this.peerStore.halts().map((h) => ({ ...h, originId: nodeIdFromPublicKey(this.deps.logStore.origin(h.origin)!.key) }));
+  halts(): HaltView[] {
+    return storedHalts(this.peerStore, this.deps.logStore);
   }
 
   peerStatus(): PeerStatusView[] {

@@ -5,27 +5,14 @@
  * cost on the node. The bytes equal toBinary's (fields in number order, proto3 defaults omitted,
  * Timestamps always present); a unit test checks that on random indicators.
  */
+import type { IndicatorPayloadBody } from '../log/indicator-payload-writer.js';
 import { lenFieldSize, SizedWriter, stringSize, varintSize, WIRE_LEN, WIRE_VARINT } from './sized-writer.js';
 
-/** dtx.v1.Indicator as plain fields: times in Unix milliseconds. */
-export interface IndicatorFields {
+/** dtx.v1.Indicator as plain fields: the signed payload's, plus where and when it was logged. */
+export interface IndicatorFields extends IndicatorPayloadBody {
   id: string;
   origin: string;
   version: number;
-  kind: string;
-  value: string;
-  tlp: number;
-  confidence: number;
-  action: number;
-  validFromMs: number;
-  validUntilMs: number;
-  tags: readonly string[];
-  campaign: string;
-  techniques: readonly string[];
-  description: string;
-  normalizer: string;
-  keyEpoch: number;
-  maxDistance: number;
   epoch: number;
   seq: number;
   publishedAtMs: number;

@@ -1,7 +1,7 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import { describe, expect, it } from 'vitest';
 import { IndicatorSchema } from '../../../shared/gen/dtx/v1/indicator_pb.js';
+import { indicatorMessage } from '../../../server/indicators/mapping.js';
 import { GetIndicatorResponseSchema, LookupIndicatorsResponseSchema } from '../../../shared/gen/dtx/v1/indicator_service_pb.js';
 import { writeGetIndicatorResponse, writeIndicator, writeLookupFullResponse, type IndicatorFields } from '../../../shared/wire/indicator-writer.js';
 import { rng } from '../../_util/rng.js';
@@ -38,24 +38,12 @@ function randomIndicator(next: () => number): IndicatorFields {
   };
 }
 
-function message(f: IndicatorFields) {
-  return create(IndicatorSchema, {
-    ...f,
-    tags: [...f.tags],
-    techniques: [...f.techniques],
-    validFrom: timestampFromMs(f.validFromMs),
-    validUntil: timestampFromMs(f.validUntilMs),
-    seq: BigInt(f.seq),
-    publishedAt: timestampFromMs(f.publishedAtMs),
-  });
-}
-
 describe('indicator writers', () => {
   it('write one Indicator exactly as the generated encoder, for 1,000 random indicators', () => {
     const next = rng(2026);
     for (let i = 0; i < 1000; i++) {
       const f = randomIndicator(next);
-      expect(hex(writeIndicator(f)), `case ${i}`).toBe(hex(toBinary(IndicatorSchema, message(f))));
+      expect(hex(writeIndicator(f)), `case ${i}`).toBe(hex(toBinary(IndicatorSchema, indicatorMessage(f))));
     }
   });
 
@@ -63,13 +51,13 @@ describe('indicator writers', () => {
     const next = rng(77);
     for (let i = 0; i < 100; i++) {
       const f = randomIndicator(next);
-      expect(hex(writeGetIndicatorResponse(f))).toBe(hex(toBinary(GetIndicatorResponseSchema, create(GetIndicatorResponseSchema, { indicator: message(f) }))));
+      expect(hex(writeGetIndicatorResponse(f))).toBe(hex(toBinary(GetIndicatorResponseSchema, create(GetIndicatorResponseSchema, { indicator: indicatorMessage(f) }))));
       const results = Array.from({ length: Math.floor(next() * 6) }, (_, q) => ({
         queryIndex: q * 3,
         matches: Array.from({ length: Math.floor(next() * 3) }, () => randomIndicator(next)),
       }));
       const bytes = writeLookupFullResponse(results);
-      const generated = create(LookupIndicatorsResponseSchema, { results: results.map((r) => ({ queryIndex: r.queryIndex, matches: r.matches.map(message) })) });
+      const generated = create(LookupIndicatorsResponseSchema, { results: results.map((r) => ({ queryIndex: r.queryIndex, matches: r.matches.map(indicatorMessage) })) });
       expect(hex(bytes), `case ${i}`).toBe(hex(toBinary(LookupIndicatorsResponseSchema, generated)));
       expect(fromBinary(LookupIndicatorsResponseSchema, bytes!).results.map((r) => r.matches.length)).toEqual(results.map((r) => r.matches.length));
     }
