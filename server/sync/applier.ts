@@ -19,7 +19,7 @@ import { readIndicatorPayload } from '../../shared/log/indicator-payload-reader.
 import type { IndicatorPayloadFields } from '../../shared/log/indicator-payload-writer.js';
 import type { Logger } from '../../shared/logger.js';
 import { nodeIdFromPublicKey } from '../../shared/node-id.js';
-import type { Db } from '../db/database.js';
+import { unsyncedTransactions, type Db } from '../db/database.js';
 import type { IndicatorStore } from '../db/indicator-store.js';
 import type { LogStore, OriginRow } from '../db/log-store.js';
 import type { HaltRow, PeerStore } from '../db/peer-store.js';
@@ -77,12 +77,15 @@ interface Run {
 export class Applier {
   private readonly halted = new Set<number>();
   private readonly view: ViewUpdater;
+  /** Commits without waiting for fsync (relayed entries can be fetched again), and with. */
+  private readonly unsynced: (fn: () => void) => void;
+  private readonly synced: (fn: () => void) => void;
   private pool: VerifyPool | undefined;
   /** Signature results of the message being applied, when workers checked them. */
   private signatures: Map<SignedEntry, boolean> | undefined;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly logStore: LogStore,
     private readonly indicators: IndicatorStore,
     private readonly peers: PeerStore,
@@ -95,6 +98,8 @@ export class Applier {
   ) {
     for (const halt of peers.halts()) this.halted.add(halt.origin);
     this.view = new ViewUpdater(indicators, logger);
+    this.unsynced = unsyncedTransactions(db);
+    this.synced = db.transaction((fn: () => void) => fn());
   }
 
   isHalted(originIdx: number): boolean {
@@ -297,7 +302,10 @@ export class Applier {
   private store(runs: readonly Run[], rejections: readonly QuarantineRow[], halts: readonly HaltRow[], peer: string, now: number): Map<number, ChainHead> {
     const heads = new Map<number, ChainHead>();
     if (runs.length === 0 && rejections.length === 0 && halts.length === 0) return heads;
-    this.db.transaction(() => {
+    // Relayed entries are committed without waiting for fsync: they can be fetched again. Halts
+    // are evidence this node produced, so a batch that halts an origin waits for the disk.
+    const transaction = halts.length > 0 ? this.synced : this.unsynced;
+    transaction(() => {
       for (const run of runs) {
         const origin = run.origin ?? this.logStore.ensureOrigin(run.key);
         let added = 0;
@@ -315,7 +323,7 @@ export class Applier {
         for (const row of rejections) if (room-- > 0) this.quarantine.add(row);
       }
       for (const halt of halts) this.peers.halt(halt);
-    })();
+    });
     if (rejections.length > 0) this.logger.warn({ peer, rejected: rejections.length, reason: rejections[0]!.reason, at: now }, 'entries from a peer were not applied');
     return heads;
   }
