@@ -57,7 +57,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
   const indicatorStore = new IndicatorStore(db);
   let sequencer: Sequencer;
   try {
-    sequencer = await Sequencer.open(db, logStore, key, clock);
+    sequencer = Sequencer.open(db, logStore, key, clock);
   } catch (err) {
     db.close();
     throw err;

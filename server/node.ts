@@ -40,6 +40,12 @@ export class DtxNode {
     try {
       grpc = await startGrpcServer(context);
       const http = await startHttpServer(context);
+      // The signer worker has been loading on the other core meanwhile; a node that cannot sign
+      // does not start.
+      await context.sequencer.ready().catch(async (err: unknown) => {
+        await stopHttpServer(http);
+        throw err;
+      });
       const node = new DtxNode(context, grpc, http);
       context.federation.start();
       writeRuntime(dir, { pid: process.pid, nodeId: context.nodeId, grpc: grpc.address, http: http.address, startedAt: new Date().toISOString() });

@@ -75,16 +75,27 @@ export class Sequencer {
     private readonly clock: () => number,
   ) {}
 
-  static async open(db: Db, log: LogStore, key: SigningKey, clock: () => number = Date.now): Promise<Sequencer> {
+  /** Opens the log's head at once; the signer worker loads meanwhile (see `ready`). */
+  static open(db: Db, log: LogStore, key: SigningKey, clock: () => number = Date.now): Sequencer {
     const origin = log.ensureOrigin(key.publicKey);
-    const sequencer = new Sequencer(db, log, await Signer.start(key), origin.idx, clock);
+    let head: ChainHead | undefined;
+    let lastTimestamp = 0;
     if (origin.headSeq > 0 && origin.headHash) {
-      sequencer.current = { epoch: origin.headEpoch, seq: origin.headSeq, hash: new Uint8Array(origin.headHash) };
+      head = { epoch: origin.headEpoch, seq: origin.headSeq, hash: new Uint8Array(origin.headHash) };
       const last = log.readAfter(origin.idx, origin.headEpoch, origin.headSeq - 1, 1)[0];
       // Timestamps never go backwards in a log, even when the wall clock does.
-      if (last) sequencer.lastTimestamp = decodeHeader(last.header).timestampMs;
+      if (last) lastTimestamp = decodeHeader(last.header).timestampMs;
     }
+    // Started last: nothing after it can fail and leave the worker running.
+    const sequencer = new Sequencer(db, log, Signer.start(key), origin.idx, clock);
+    sequencer.current = head;
+    sequencer.lastTimestamp = lastTimestamp;
     return sequencer;
+  }
+
+  /** Resolves when appends can be signed; rejects, naming the cause, if the signer cannot start. */
+  ready(): Promise<void> {
+    return this.signer.ready;
   }
 
   get head(): ChainHead | undefined {

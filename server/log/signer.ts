@@ -20,7 +20,17 @@ export class Signer {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: SignResponse) => void; reject: (e: Error) => void }>();
 
+  /** Settles once the worker has loaded its key: signing requests wait for it. */
+  readonly ready: Promise<void>;
+
   private constructor(private readonly worker: Worker) {
+    this.ready = new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', (err) => reject(new DtxError('INTERNAL', `the signer worker failed to start: ${err.message}`, { cause: err })));
+      worker.once('exit', (code) => reject(new DtxError('INTERNAL', `the signer worker exited with code ${code} while starting`)));
+    });
+    // Whoever starts a node awaits ready; until then a failure must not be an unhandled rejection.
+    this.ready.catch(() => undefined);
     worker.on('message', (message: SignResponse) => {
       const waiter = this.pending.get(message.id);
       if (!waiter) return;
@@ -31,13 +41,12 @@ export class Signer {
     worker.on('exit', (code) => this.failAll(new Error(`signer worker exited with code ${code}`)));
   }
 
-  static async start(key: SigningKey): Promise<Signer> {
-    const worker = new Worker(workerPath(import.meta.url, 'signer-worker.js'), { workerData: { keyPem: signingKeyToPem(key) } });
-    await new Promise<void>((resolve, reject) => {
-      worker.once('message', () => resolve());
-      worker.once('error', reject);
-    });
-    return new Signer(worker);
+  /**
+   * Starts the worker and returns at once: loading it (a second V8 isolate with its own
+   * modules) takes about 150 ms, which the caller overlaps with the rest of its start-up.
+   */
+  static start(key: SigningKey): Signer {
+    return new Signer(new Worker(workerPath(import.meta.url, 'signer-worker.js'), { workerData: { keyPem: signingKeyToPem(key) } }));
   }
 
   private failAll(err: Error): void {
@@ -62,6 +71,7 @@ export class Signer {
     offsets[n] = total;
     const payloads = new Uint8Array(total);
     items.forEach((item, i) => payloads.set(item.payload, offsets[i]));
+    await this.ready;
     const id = this.nextId++;
     const request: SignRequest = { id, epoch: head.epoch, startSeq: head.seq + 1, prevHash: head.hash, timestampMs, types, offsets, payloads };
     const response = await new Promise<SignResponse>((resolve, reject) => {

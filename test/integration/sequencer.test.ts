@@ -26,7 +26,7 @@ describe('Sequencer', () => {
     db = openDatabase(join(dir, 'dtx.db'));
     const log = new LogStore(db);
     const key = generateSigningKey();
-    sequencer = await Sequencer.open(db, log, key);
+    sequencer = Sequencer.open(db, log, key);
     return { log, key, sequencer };
   }
 
