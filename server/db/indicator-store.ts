@@ -96,9 +96,14 @@ export class IndicatorStore {
     this.manyMatches = new Map();
     for (const retracted of [false, true]) {
       for (const expired of [false, true]) {
-        let sql = `SELECT q.key AS queryIndex, i.kind, i.value, i.id, i.origin, i.version, i.action, i.confidence,
+        // The keys are sorted in SQLite (a materialized CTE keeps its ORDER BY; a plain subquery
+        // would be flattened and lose it), so the index is walked front to back instead of at
+        // random: about a third less time for 10,000 keys at 1M indicators. json_each's key is
+        // the query's position in the array.
+        let sql = `WITH q AS MATERIALIZED (SELECT key, value FROM json_each(?) ORDER BY value)
+          SELECT q.key AS queryIndex, i.kind, i.value, i.id, i.origin, i.version, i.action, i.confidence,
           i.valid_until AS validUntil, i.retract_reason AS retractReason
-          FROM json_each(?) q JOIN indicators i ON i.lookup_key = q.value WHERE 1`;
+          FROM q JOIN indicators i ON i.lookup_key = q.value WHERE 1`;
         if (!retracted) sql += ' AND i.retract_reason = 0';
         if (!expired) sql += ' AND i.valid_until > ?';
         this.manyMatches.set(`${retracted}:${expired}`, db.prepare(sql).raw(true));
@@ -135,15 +140,12 @@ export class IndicatorStore {
    */
   lookupMatchesMany(queries: readonly LookupKeyQuery[], filter: LookupFilter): (IndicatorMatchRow & { queryIndex: number })[] {
     const statement = this.manyMatches.get(`${filter.includeRetracted}:${filter.includeExpired}`)!;
-    // Seeks in key order walk the index (and the pages it shares) front to back instead of at
-    // random: about a third less time for a 10,000-key batch at 1M indicators.
-    const order = sortedByLookupKey(queries);
-    const keys = JSON.stringify(order.map((i) => queries[i]!.lookupKey));
+    const keys = JSON.stringify(queries.map((q) => q.lookupKey));
     // Raw rows (arrays) skip building an object per candidate; most candidates are hits to keep.
     const rows = (filter.includeExpired ? statement.all(keys) : statement.all(keys, filter.nowMs)) as unknown[][];
     const matches: (IndicatorMatchRow & { queryIndex: number })[] = [];
     for (const r of rows) {
-      const queryIndex = order[r[0] as number]!;
+      const queryIndex = r[0] as number;
       const q = queries[queryIndex]!;
       if (r[1] !== q.kind || r[2] !== q.value) continue;
       matches.push({

@@ -32,6 +32,10 @@ describe('network.ip', () => {
     '256.1.1.1',
     '1.2.3.4 ',
     ' 1.2.3.4',
+    '1.2.3.4\n',
+    '1.2.3.00',
+    '300.1.1.1',
+    '255.255.255.256',
     '1.2.3.4/32',
     'fe80::1%eth0',
     '[::1]',
@@ -42,6 +46,21 @@ describe('network.ip', () => {
     'localhost',
   ])('rejects %j', (value) => {
     expectRejected('network.ip', value);
+  });
+
+  it('answers dotted quads (the fast path) exactly as parsing them does', () => {
+    // Every octet value in every position, plus leading-zero spellings, which must be refused.
+    for (let octet = 0; octet <= 255; octet++) {
+      for (let position = 0; position < 4; position++) {
+        const parts = ['10', '0', '255', '7'];
+        parts[position] = String(octet);
+        const value = parts.join('.');
+        expect(canon('network.ip', value)).toBe(value);
+        expect(canon('network.ip', `::ffff:${value}`)).toBe(value);
+        parts[position] = `0${octet}`;
+        expectRejected('network.ip', parts.join('.'));
+      }
+    }
   });
 });
 
