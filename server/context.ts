@@ -8,6 +8,7 @@ import type { SigningKey } from '../shared/crypto.js';
 import type { Logger } from '../shared/logger.js';
 import { checkConfig, resolveConfig, type NodeConfig } from './config/config.js';
 import { dataPath, loadConfigFile, loadNodeKey } from './config/data-dir.js';
+import { Checkpointer } from './db/checkpointer.js';
 import { openDatabase, type Db } from './db/database.js';
 import { IndicatorStore } from './db/indicator-store.js';
 import { LogStore } from './db/log-store.js';
@@ -24,6 +25,8 @@ export interface NodeContext {
   config: NodeConfig;
   logger: Logger;
   db: Db;
+  /** Copies the write-ahead log into the database file off the main thread, once started. */
+  checkpointer: Checkpointer;
   logStore: LogStore;
   indicatorStore: IndicatorStore;
   sequencer: Sequencer;
@@ -66,6 +69,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
   const hub = new AppendHub();
   sequencer.onAppended((origin, head) => hub.notify(origin, head));
   const federation = new Federation({ db, key, nodeId, config, logStore, indicatorStore, hub, logger: options.logger, clock });
+  const checkpointer = new Checkpointer(db, options.logger);
   return {
     dir,
     nodeId,
@@ -73,6 +77,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
     config,
     logger: options.logger,
     db,
+    checkpointer,
     logStore,
     indicatorStore,
     sequencer,
@@ -87,5 +92,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
 export async function closeNodeContext(context: NodeContext): Promise<void> {
   await context.federation.stop();
   await context.sequencer.close();
+  // Before the main connection closes: the last connection to close checkpoints and removes the log.
+  await context.checkpointer.stop();
   if (context.db.open) context.db.close();
 }

@@ -49,6 +49,7 @@ export class DtxNode {
       const node = new DtxNode(context, grpc, http);
       context.federation.start();
       writeRuntime(dir, { pid: process.pid, nodeId: context.nodeId, grpc: grpc.address, http: http.address, startedAt: new Date().toISOString() });
+      context.checkpointer.start();
       return node;
     } catch (err) {
       if (grpc) grpc.server.forceShutdown();
