@@ -113,13 +113,19 @@ export function registerService<S extends GenServiceMethods>(
       implementation[name] = (call: ServerWritableStream<unknown, unknown>) => {
         const abort = new AbortController();
         call.on('cancelled', () => abort.abort(CANCELLED));
+        // Backpressure: a slow reader makes the handler wait here, so it lags in the database, not
+        // in memory. write() returning false is not enough: grpc-js buffers 16 messages before it
+        // says so (up to 128 MiB of 8 MiB messages per stream). Instead at most one message waits
+        // for HTTP/2 flow control while the handler prepares the next.
+        let flushing: Promise<unknown> | undefined;
+        const aborted = once(abort.signal, 'abort');
+        aborted.catch(() => undefined);
         const send = async (message: unknown) => {
+          if (flushing) await Promise.race([flushing, aborted]);
           if (abort.signal.aborted) throw new DtxError('UNAVAILABLE', 'the client went away');
-          // Backpressure: a slow reader makes us wait here, so it lags in the database, not in memory.
           const encoded = message instanceof Uint8Array ? message : create(method.output, message as MessageInitShape<DescMessage>);
-          if (!call.write(encoded)) {
-            await Promise.race([once(call, 'drain'), once(abort.signal, 'abort')]);
-          }
+          // The callback runs once HTTP/2 took the message (never, if the call is cancelled first).
+          flushing = new Promise<void>((resolve) => call.write(encoded, () => resolve()));
         };
         void (async () => {
           try {
