@@ -18,6 +18,8 @@ export interface SignedBatch {
 
 export class Signer {
   private nextId = 1;
+  /** Set once the worker has failed or exited: later requests fail at once instead of waiting forever. */
+  private failure: Error | undefined;
   private readonly pending = new Map<number, { resolve: (r: SignResponse) => void; reject: (e: Error) => void }>();
 
   /** Settles once the worker has loaded its key: signing requests wait for it. */
@@ -50,6 +52,7 @@ export class Signer {
   }
 
   private failAll(err: Error): void {
+    this.failure ??= err;
     for (const waiter of this.pending.values()) waiter.reject(new DtxError('INTERNAL', 'signer failed', { cause: err }));
     this.pending.clear();
   }
@@ -72,6 +75,7 @@ export class Signer {
     const payloads = new Uint8Array(total);
     items.forEach((item, i) => payloads.set(item.payload, offsets[i]));
     await this.ready;
+    if (this.failure) throw new DtxError('INTERNAL', 'signer failed', { cause: this.failure });
     const id = this.nextId++;
     const request: SignRequest = { id, epoch: head.epoch, startSeq: head.seq + 1, prevHash: head.hash, timestampMs, types, offsets, payloads };
     const response = await new Promise<SignResponse>((resolve, reject) => {

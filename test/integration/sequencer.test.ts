@@ -50,6 +50,15 @@ describe('Sequencer', () => {
     expect(s.head?.seq).toBe(300);
   });
 
+  it('refuses appends at once, with nothing stored, once its signer is gone', async () => {
+    const { log, sequencer: s } = await open();
+    await s.append(payloads('before', 2), { apply: () => {} });
+    await s.close();
+    sequencer = undefined;
+    await expect(s.append(payloads('after', 2), { apply: () => {} })).rejects.toMatchObject({ code: 'INTERNAL' });
+    expect(storedLog(log, s.originIdx).map((r) => r.seq)).toEqual([1, 2]);
+  });
+
   it('rejects a failing group with nothing stored, re-signs the group signed ahead of it, and keeps the chain intact', async () => {
     const { log, key, sequencer: s } = await open();
     await s.append(payloads('first', 3), { apply: () => {} });
