@@ -228,7 +228,7 @@ export class Applier {
       const delivered = stream.positions.get(originId);
       let hash: Uint8Array;
       try {
-        hash = checkEntry(entry, { signature: false }).hash;
+        hash = checkEntry(entry, { signature: false }, header).hash;
       } catch (err) {
         stop = { index: i, code: err instanceof DtxError ? err.code : 'MALFORMED_ENTRY', detail: (err as Error).message };
         break;

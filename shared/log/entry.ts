@@ -51,8 +51,13 @@ export interface CheckedEntry {
  * Checks one entry on its own: layout, payload length and hash, and (unless the caller
  * authenticates it through the chain instead) the origin's signature.
  */
-export function checkEntry(entry: SignedEntry, options: { signature: boolean } = { signature: true }): CheckedEntry {
-  const header = decodeHeader(entry.header);
+export function checkEntry(
+  entry: SignedEntry,
+  options: { signature: boolean } = { signature: true },
+  /** The header already decoded from entry.header by the caller (it is not decoded twice). */
+  decoded?: EntryHeader,
+): CheckedEntry {
+  const header = decoded ?? decodeHeader(entry.header);
   if (entry.payload.length !== header.payloadLength) {
     throw new DtxError('MALFORMED_ENTRY', `seq ${header.seq}: payload is ${entry.payload.length} bytes, header says ${header.payloadLength}`);
   }
