@@ -6,15 +6,30 @@
 import { Command, CommanderError } from 'commander';
 import { DtxError } from '../../shared/errors.js';
 import { VERSION } from '../../shared/version.js';
-import { registerDemoCommand } from './commands/demo-command.js';
-import { registerNodeCommands } from './commands/node-commands.js';
-import { registerPeerCommands } from './commands/peer-commands.js';
-import { registerPublishCommand } from './commands/publish.js';
-import { registerReadCommands } from './commands/read-commands.js';
-import { registerStatusCommand } from './commands/status-command.js';
-import { registerVerifyCommand } from './commands/verify.js';
-import { registerWriteCommands } from './commands/write-commands.js';
 import { reportError } from './common.js';
+
+type Register = (program: Command) => void;
+
+/**
+ * Command modules by the command names they register, loaded on demand: `dtx start` then loads
+ * the server's modules only, not every client command's (about 100 ms of a start-up that must
+ * stay under a second). Help, --version and unknown names load them all.
+ */
+const nodeCommands = () => import('./commands/node-commands.js').then((m): Register => m.registerNodeCommands);
+const readCommands = () => import('./commands/read-commands.js').then((m): Register => m.registerReadCommands);
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  init: nodeCommands,
+  start: nodeCommands,
+  publish: () => import('./commands/publish.js').then((m) => m.registerPublishCommand),
+  get: readCommands,
+  query: readCommands,
+  log: readCommands,
+  retract: () => import('./commands/write-commands.js').then((m) => m.registerWriteCommands),
+  verify: () => import('./commands/verify.js').then((m) => m.registerVerifyCommand),
+  peer: () => import('./commands/peer-commands.js').then((m) => m.registerPeerCommands),
+  status: () => import('./commands/status-command.js').then((m) => m.registerStatusCommand),
+  demo: () => import('./commands/demo-command.js').then((m) => m.registerDemoCommand),
+};
 
 const program = new Command()
   .name('dtx')
@@ -40,14 +55,8 @@ Examples:
   dtx demo                     (three labs on loopback, federation end to end in a minute)`,
   );
 
-registerNodeCommands(program);
-registerPublishCommand(program);
-registerReadCommands(program);
-registerWriteCommands(program);
-registerVerifyCommand(program);
-registerPeerCommands(program);
-registerStatusCommand(program);
-registerDemoCommand(program);
+const named = COMMANDS[process.argv[2] ?? ''];
+for (const load of named ? [named] : new Set(Object.values(COMMANDS))) (await load())(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) {
