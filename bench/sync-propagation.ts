@@ -10,14 +10,19 @@
 import { percentile, type Results } from './metrics.js';
 import type { BenchOptions } from './options.js';
 import { Budget, fmt, progress } from './progress.js';
-import { latencies, makeBatches, publishPaced, type PacedRun } from './sync-pacer.js';
+import { latencies, publishPaced, type PacedRun } from './sync-pacer.js';
 import { pollUntil, startFreshNode, stopNodes, subscribe, trust, type SyncNode } from './sync-nodes.js';
 import { BenchSubscriber, newMemberIdentity } from './sync-subscriber.js';
 
 const RATE = 1_000;
 /** Single-entry calls (one signed, fsynced commit each unless grouped) fall short of 1,000/s here. */
 const PER_CALL = 10;
-const WARMUP_ENTRIES = 200;
+/**
+ * Not measured: the same paced publishing first, until each node's code paths are compiled. The
+ * first second of a cold run holds most of its slowest entries (p99 177 ms with a single
+ * 200-entry warm-up call, 64 - 72 ms after this one, on the same machine).
+ */
+const WARMUP_MS = 1_500;
 const MAX_IN_FLIGHT = 64;
 
 /** Arrival minus entry header timestamp, wall clock, for the run's seqs that arrived. */
@@ -45,18 +50,19 @@ export async function runSyncPropagation(options: BenchOptions, results: Results
     await subscribe(b, a);
     await subscribe(c, b);
 
-    const firstSeq = WARMUP_ENTRIES + 1;
-    const capacity = (RATE * durationMs) / 1000 + 1_000;
+    // Seqs from 1: the warm-up's entries arrive on the same streams but are not measured.
+    const firstSeq = 1;
+    const capacity = (RATE * (WARMUP_MS + durationMs)) / 1000 + 1_000;
     for (const node of [a, b, c]) streams.push(new BenchSubscriber({ address: node.process.address, serverNodeId: node.nodeId, member, origin: a.originKey, firstSeq, capacity }));
     for (const s of streams) await s.open();
     const [atA, atB, atC] = streams as [BenchSubscriber, BenchSubscriber, BenchSubscriber];
     const failed = () => streams.find((s) => s.error !== undefined)?.error;
 
     // Warm-up: connections up and code paths hot before the clock runs.
-    await a.admin.publish(makeBatches(1, WARMUP_ENTRIES, 0x3a71)[0]!);
-    const warm = await pollUntil(() => failed() !== undefined || atC.lastSeq >= WARMUP_ENTRIES, new Budget('sync propagation warm-up', 30_000), 10);
+    const warmup = await publishPaced(a.admin, { label: 'sync propagation warm-up', rate: RATE, perCall: PER_CALL, durationMs: WARMUP_MS, maxInFlight: MAX_IN_FLIGHT, seed: 0x3a71 });
+    const warm = await pollUntil(() => failed() !== undefined || atC.lastSeq >= warmup.lastSeq, new Budget('sync propagation warm-up', 30_000), 10);
     if (failed()) throw failed();
-    if (!warm) throw new Error(`the warm-up entries did not reach C (the bench saw seq ${atC.lastSeq} of ${WARMUP_ENTRIES})`);
+    if (!warm) throw new Error(`the warm-up entries did not reach C (the bench saw seq ${atC.lastSeq} of ${warmup.lastSeq})`);
 
     const run = await publishPaced(a.admin, { label: 'sync propagation', rate: RATE, perCall: PER_CALL, durationMs, maxInFlight: MAX_IN_FLIGHT, seed: 0x9a7e });
     const drained = await pollUntil(() => failed() !== undefined || atC.lastSeq >= run.lastSeq, new Budget('sync propagation drain', 20_000), 10);
