@@ -16,6 +16,7 @@ import { Publisher } from './indicators/publisher.js';
 import { IndicatorQuery } from './indicators/query.js';
 import { AppendHub } from './log/append-hub.js';
 import { Sequencer } from './log/sequencer.js';
+import type { Signer } from './log/signer.js';
 import { Federation } from './sync/federation.js';
 
 export interface NodeContext {
@@ -43,6 +44,8 @@ export interface OpenContextOptions {
   overrides?: Partial<NodeConfig>;
   logger: Logger;
   clock?: () => number;
+  /** A signer already started for this node's key; the context owns it from here on. */
+  signer?: Signer;
 }
 
 export function resolveNodeConfig(dir: string, overrides: Partial<NodeConfig> = {}): NodeConfig {
@@ -58,17 +61,20 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
   const db = openDatabase(dataPath(dir, 'database'), { durability: config.durability, cacheMiB: config.cacheMiB });
   const logStore = new LogStore(db);
   const indicatorStore = new IndicatorStore(db);
-  let sequencer: Sequencer;
+  let sequencer: Sequencer | undefined;
+  let federation: Federation;
+  const nodeId = nodeIdFromPublicKey(key.publicKey);
+  const hub = new AppendHub();
   try {
-    sequencer = Sequencer.open(db, logStore, key, clock);
+    sequencer = Sequencer.open(db, logStore, key, clock, options.signer);
+    sequencer.onAppended((origin, head) => hub.notify(origin, head));
+    federation = new Federation({ db, key, nodeId, config, logStore, indicatorStore, hub, logger: options.logger, clock });
   } catch (err) {
+    // The signer worker would keep the process alive.
+    await sequencer?.close();
     db.close();
     throw err;
   }
-  const nodeId = nodeIdFromPublicKey(key.publicKey);
-  const hub = new AppendHub();
-  sequencer.onAppended((origin, head) => hub.notify(origin, head));
-  const federation = new Federation({ db, key, nodeId, config, logStore, indicatorStore, hub, logger: options.logger, clock });
   const checkpointer = new Checkpointer(db, options.logger);
   return {
     dir,

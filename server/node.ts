@@ -9,11 +9,14 @@ import { claimRuntime, releaseRuntime, writeRuntime } from './config/runtime-fil
 import { closeNodeContext, openNodeContext, type NodeContext } from './context.js';
 import { startHttpServer, stopHttpServer, type RunningHttp } from './http/http-server.js';
 import { startGrpcServer, stopGrpcServer, type RunningGrpc } from './rpc/grpc-server.js';
+import type { Signer } from './log/signer.js';
 
 export interface StartOptions {
   overrides?: Partial<NodeConfig>;
   logger: Logger;
   clock?: () => number;
+  /** A signer already started for this node's key; the node owns it from here on. */
+  signer?: Signer;
 }
 
 export class DtxNode {
@@ -26,14 +29,21 @@ export class DtxNode {
   ) {}
 
   static async start(dir: string, options: StartOptions): Promise<DtxNode> {
-    await initCrypto();
-    requireInitialized(dir);
-    claimRuntime(dir);
     let context: NodeContext;
     try {
-      context = await openNodeContext(dir, options);
+      await initCrypto();
+      requireInitialized(dir);
+      claimRuntime(dir);
+      try {
+        context = await openNodeContext(dir, options);
+      } catch (err) {
+        releaseRuntime(dir);
+        throw err;
+      }
     } catch (err) {
-      releaseRuntime(dir);
+      // A signer started for this node must not outlive a start that failed before the node
+      // owned it: its worker would keep the process alive. (Closing it twice is harmless.)
+      await options.signer?.close();
       throw err;
     }
     let grpc: RunningGrpc | undefined;

@@ -5,6 +5,8 @@
  * Callers prepare their next batch (validate, encode) while the current group is being signed.
  */
 import type { SigningKey } from '../../shared/crypto.js';
+import { bytesEqual } from '../../shared/encoding/hex.js';
+import { DtxError } from '../../shared/errors.js';
 import { decodeHeader, ZERO_HASH } from '../../shared/log/entry-header.js';
 import type { ChainHead } from '../../shared/log/chain-verifier.js';
 import type { Db } from '../db/database.js';
@@ -75,8 +77,13 @@ export class Sequencer {
     private readonly clock: () => number,
   ) {}
 
-  /** Opens the log's head at once; the signer worker loads meanwhile (see `ready`). */
-  static open(db: Db, log: LogStore, key: SigningKey, clock: () => number = Date.now): Sequencer {
+  /**
+   * Opens the log's head at once; the signer worker loads meanwhile (see `ready`). `signer` is
+   * one already started for this key (dtx start starts it before loading the server's modules);
+   * from here on the sequencer owns it.
+   */
+  static open(db: Db, log: LogStore, key: SigningKey, clock: () => number = Date.now, signer?: Signer): Sequencer {
+    if (signer && !bytesEqual(signer.publicKey, key.publicKey)) throw new DtxError('INTERNAL', 'the signer was started for another key');
     const origin = log.ensureOrigin(key.publicKey);
     let head: ChainHead | undefined;
     let lastTimestamp = 0;
@@ -87,7 +94,7 @@ export class Sequencer {
       if (last) lastTimestamp = decodeHeader(last.header).timestampMs;
     }
     // Started last: nothing after it can fail and leave the worker running.
-    const sequencer = new Sequencer(db, log, Signer.start(key), origin.idx, clock);
+    const sequencer = new Sequencer(db, log, signer ?? Signer.start(key), origin.idx, clock);
     sequencer.current = head;
     sequencer.lastTimestamp = lastTimestamp;
     return sequencer;

@@ -25,7 +25,11 @@ export class Signer {
   /** Settles once the worker has loaded its key: signing requests wait for it. */
   readonly ready: Promise<void>;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    /** Whose entries this signer signs. */
+    readonly publicKey: Uint8Array,
+  ) {
     this.ready = new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());
       worker.once('error', (err) => reject(new DtxError('INTERNAL', `the signer worker failed to start: ${err.message}`, { cause: err })));
@@ -48,7 +52,7 @@ export class Signer {
    * modules) takes about 150 ms, which the caller overlaps with the rest of its start-up.
    */
   static start(key: SigningKey): Signer {
-    return new Signer(new Worker(workerPath(import.meta.url, 'signer-worker.js'), { workerData: { keyPem: signingKeyToPem(key) } }));
+    return new Signer(new Worker(workerPath(import.meta.url, 'signer-worker.js'), { workerData: { keyPem: signingKeyToPem(key) } }), key.publicKey);
   }
 
   private failAll(err: Error): void {

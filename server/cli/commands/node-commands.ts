@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { initCrypto } from '../../../shared/crypto.js';
 import { createLogger } from '../../../shared/logger.js';
-import { dataPath, initDataDir, isInitialized } from '../../config/data-dir.js';
+import { dataPath, initDataDir, isInitialized, loadNodeKey } from '../../config/data-dir.js';
+import { Signer } from '../../log/signer.js';
 import { defaultDataDir } from '../connect.js';
 import { notice, stringify } from '../output.js';
 
@@ -60,9 +61,11 @@ export function registerNodeCommands(program: Command): void {
       }
       const logger = createLogger();
       const overrides = { name: flags.name, grpc: flags.grpc, http: flags.http };
-      // Loaded here, not at the top: client commands should not pay for the server's modules.
+      // The signer worker first: it loads on the second core while this thread loads the
+      // server's modules (start to serving must stay under a second). The node owns it from here.
+      const signer = isInitialized(dir) ? Signer.start(loadNodeKey(dir)) : undefined;
       const { DtxNode } = await import('../../node.js');
-      const node = await DtxNode.start(dir, { logger, overrides });
+      const node = await DtxNode.start(dir, { logger, overrides, signer });
       logger.info({ nodeId: node.nodeId, grpc: node.grpcAddress, http: node.httpAddress }, 'node started');
       process.stdout.write(
         [
