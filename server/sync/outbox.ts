@@ -22,7 +22,12 @@ export interface OutboxOptions {
   heartbeatMs: number;
 }
 
-export const DEFAULT_OUTBOX: OutboxOptions = { maxBatch: 5000, maxBytes: 8 * 1024 * 1024, heartbeatMs: 5000 };
+/**
+ * 2,000 entries per message: with commits that no longer wait for fsync or checkpoints, smaller
+ * messages let the source read the next while the receiver applies this one. 1M-entry catch-up:
+ * 20,100/s and 287 MiB at the receiver, against 19,200/s and 378 MiB with 5,000.
+ */
+export const DEFAULT_OUTBOX: OutboxOptions = { maxBatch: 2000, maxBytes: 8 * 1024 * 1024, heartbeatMs: 5000 };
 
 export interface CursorFields {
   origin: string;
