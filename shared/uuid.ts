@@ -49,7 +49,12 @@ export function uuidv7Bytes(nowMs = Date.now()): Uint8Array {
 }
 
 export function uuidToString(bytes: Uint8Array): string {
-  const h = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  return uuidFromHex(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex'));
+}
+
+/** The text form of a UUID given as 32 hex digits (SQLite's hex() gives them upper case). */
+export function uuidFromHex(hex: string): string {
+  const h = hex.toLowerCase();
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 

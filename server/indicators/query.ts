@@ -6,7 +6,7 @@ import { DtxError, invalidArgument } from '../../shared/errors.js';
 import { withPathIndex } from '../../shared/indicator/field-path.js';
 import { canonicalValue, kindByName } from '../../shared/indicator/kinds.js';
 import { nodeIdFromPublicKey } from '../../shared/node-id.js';
-import { uuidFromString, uuidToString } from '../../shared/uuid.js';
+import { uuidFromHex, uuidFromString } from '../../shared/uuid.js';
 import { sortedByLookupKey, type IndicatorStore, type LookupKeyQuery } from '../db/indicator-store.js';
 import type { LogStore } from '../db/log-store.js';
 import type { IndicatorFields, IndicatorResultFields } from '../../shared/wire/indicator-writer.js';
@@ -67,12 +67,12 @@ export class IndicatorQuery {
     const filter = { ...options, nowMs: this.clock() };
     return this.indicators.lookupMatchesMany(resolved, filter).map((row) => ({
       queryIndex: row.queryIndex,
-      id: uuidToString(row.id),
+      id: uuidFromHex(row.idHex),
       origin: this.originId(row.origin),
       version: row.version,
       action: row.action,
       confidence: row.confidence,
-      validUntilMs: BigInt(row.validUntil),
+      validUntilMs: row.validUntil,
       retracted: row.retractReason !== 0,
     }));
   }

@@ -51,7 +51,8 @@ export interface LookupMatchFields {
   version: number;
   action: number;
   confidence: number;
-  validUntilMs: bigint;
+  /** Milliseconds since the epoch (a number: no BigInt per match). */
+  validUntilMs: number;
   retracted: boolean;
 }
 
@@ -73,7 +74,7 @@ export function writeLookupMatchesResponse(matches: readonly LookupMatchFields[]
     if (m.version !== 0) body += 1 + varintSize(m.version);
     if (m.action !== 0) body += 1 + varintSize(m.action);
     if (m.confidence !== 0) body += 1 + varintSize(m.confidence);
-    if (m.validUntilMs !== 0n) body += 1 + varintSize(Number(m.validUntilMs));
+    if (m.validUntilMs !== 0) body += 1 + varintSize(m.validUntilMs);
     if (m.retracted) body += 2;
     bodies[i] = body;
     size += lenFieldSize(body);
@@ -88,7 +89,7 @@ export function writeLookupMatchesResponse(matches: readonly LookupMatchFields[]
     if (m.version !== 0) w.tag(4, WIRE_VARINT).varint(m.version);
     if (m.action !== 0) w.tag(5, WIRE_VARINT).varint(m.action);
     if (m.confidence !== 0) w.tag(6, WIRE_VARINT).varint(m.confidence);
-    if (m.validUntilMs !== 0n) w.tag(7, WIRE_VARINT).varint(Number(m.validUntilMs));
+    if (m.validUntilMs !== 0) w.tag(7, WIRE_VARINT).varint(m.validUntilMs);
     if (m.retracted) w.tag(8, WIRE_VARINT).varint(1);
   }
   return w.finish();
