@@ -32,6 +32,9 @@ describe('federation topologies', () => {
     expect(versioned!.matches.map((m) => [m.version, m.confidence])).toEqual([[2, 95]]);
     const [back] = await a.client.lookup([{ kind: 'account.email', value: emailInput('chain-c').value! }]);
     expect(back!.matches[0]!.origin).toBe(c.node.nodeId);
+    // Relayed entries were committed without fsync; every connection is back on FULL for the
+    // node's own publishes (2 = FULL).
+    for (const n of nodes) expect(n.node.context.db.pragma('synchronous', { simple: true })).toBe(2);
   });
 
   it('a 4-node ring converges with each entry applied once, and a retraction drops out everywhere', async () => {
