@@ -43,6 +43,8 @@ export class Checkpointer {
       if (message.type === 'error') this.fallBack(message.message);
     });
     worker.on('error', (err) => this.fallBack(err.message));
+    // It must not keep a process alive that forgot to stop it (SQLite survives a cut checkpoint).
+    worker.unref();
     const exited = new Promise<void>((resolve) =>
       worker.once('exit', (code) => {
         if (!this.stopping) this.fallBack(`the checkpoint worker exited with code ${code}`);
