@@ -64,6 +64,8 @@ export class Checkpointer {
     this.stopping ??= (async () => {
       const running = this.running;
       if (!running) return;
+      // Awaited from here: an unref'd worker would let the process exit before it answers.
+      running.worker.ref();
       const stopped = new Promise<void>((resolve) =>
         running.worker.on('message', (message: CheckpointWorkerMessage) => {
           if (message.type === 'stopped') resolve();
