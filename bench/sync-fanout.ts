@@ -80,7 +80,8 @@ export async function runSyncFanout(starting: Promise<SyncNode>, options: BenchO
     progress(`sync fan-out: p99 lag per subscriber ${percentile(p99s, 50).toFixed(1)} ms median, ${worst.toFixed(1)} ms worst; node peak RSS ${rssMb.toFixed(0)} MiB`);
 
     const pacing = `${PER_CALL} entries per Publish call every ${(PER_CALL * 1000) / RATE} ms, ${fmt(run.published / run.seconds)} entries/s achieved`;
-    results.add({ name: 'sync-fanout-rss-mb', value: rssMb, unit: 'MiB', target: { kind: 'max', value: 300 }, note: `VmHWM of the node serving ${SUBSCRIBERS} streams (${idleRssMb.toFixed(0)} MiB RSS before them)` });
+    // The issue's limit is 300 MB, which is 286.1 MiB (VmHWM is reported in KiB).
+    results.add({ name: 'sync-fanout-rss-mb', value: rssMb, unit: 'MiB', target: { kind: 'max', value: 300e6 / 2 ** 20 }, note: `VmHWM of the node serving ${SUBSCRIBERS} streams (${idleRssMb.toFixed(0)} MiB RSS before them); the limit, 300 MB, is 286 MiB` });
     results.add({ name: 'sync-fanout-max-lag-ms', value: worst, unit: 'ms', target: { kind: 'max', value: 1_000 }, note: `largest per-subscriber p99, publish issued until arrival; ${pacing}` });
     results.add({ name: 'sync-fanout-lag-p50', value: percentile(all, 50), unit: 'ms', note: `over all ${SUBSCRIBERS} subscribers, ${fmt(all.length)} arrivals; Publish call p50 ${run.callP50Ms.toFixed(1)} ms` });
     results.add({
