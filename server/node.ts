@@ -30,17 +30,15 @@ export class DtxNode {
 
   static async start(dir: string, options: StartOptions): Promise<DtxNode> {
     let context: NodeContext;
+    let claimed = false;
     try {
       await initCrypto();
       requireInitialized(dir);
       claimRuntime(dir);
-      try {
-        context = await openNodeContext(dir, options);
-      } catch (err) {
-        releaseRuntime(dir);
-        throw err;
-      }
+      claimed = true;
+      context = await openNodeContext(dir, options);
     } catch (err) {
+      if (claimed) releaseRuntime(dir);
       // A signer started for this node must not outlive a start that failed before the node
       // owned it: its worker would keep the process alive. (Closing it twice is harmless.)
       await options.signer?.close();

@@ -52,9 +52,8 @@ export function uuidToString(bytes: Uint8Array): string {
   return uuidFromHex(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex'));
 }
 
-/** The text form of a UUID given as 32 hex digits (SQLite's hex() gives them upper case). */
-export function uuidFromHex(hex: string): string {
-  const h = hex.toLowerCase();
+/** The text form of a UUID given as 32 lower-case hex digits. */
+export function uuidFromHex(h: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 

@@ -5,5 +5,5 @@ export interface CheckpointWorkerData {
   intervalMs: number;
 }
 
-/** Worker to main: ready once its connection is open, an error, or stopped after a stop request. */
-export type CheckpointWorkerMessage = { type: 'ready' } | { type: 'error'; message: string } | { type: 'stopped' };
+/** Worker to main: a checkpoint failed, or it stopped after a stop request. */
+export type CheckpointWorkerMessage = { type: 'error'; message: string } | { type: 'stopped' };

@@ -30,4 +30,3 @@ port.on('message', (message: string) => {
   db.close();
   send({ type: 'stopped' });
 });
-send({ type: 'ready' });

@@ -41,6 +41,11 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   return db;
 }
 
+/** Runs fn in one transaction (BEGIN, fn, COMMIT; ROLLBACK if it throws). */
+export function transactionRunner(db: Db): (fn: () => void) => void {
+  return db.transaction((fn: () => void) => fn());
+}
+
 /**
  * A transaction runner whose commits do not wait for fsync, for writes this node can fetch
  * again (entries relayed from peers: after a power loss the node resumes from its last durable
@@ -49,7 +54,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
  * message, which is most of a hop's delay on slow disks. A connection already on NORMAL is left as it is.
  */
 export function unsyncedTransactions(db: Db): (fn: () => void) => void {
-  const transaction = db.transaction((fn: () => void) => fn());
+  const transaction = transactionRunner(db);
   if ((db.pragma('synchronous', { simple: true }) as number) < 2) return transaction;
   // SQLite refuses to change the safety level inside a transaction: set it around BEGIN/COMMIT.
   // exec, not a prepared statement: this pragma takes effect when compiled, not when stepped.

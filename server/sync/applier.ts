@@ -19,7 +19,7 @@ import { readIndicatorPayload } from '../../shared/log/indicator-payload-reader.
 import type { IndicatorPayloadFields } from '../../shared/log/indicator-payload-writer.js';
 import type { Logger } from '../../shared/logger.js';
 import { nodeIdFromPublicKey } from '../../shared/node-id.js';
-import { unsyncedTransactions, type Db } from '../db/database.js';
+import { transactionRunner, unsyncedTransactions, type Db } from '../db/database.js';
 import type { IndicatorStore } from '../db/indicator-store.js';
 import type { LogStore, OriginRow } from '../db/log-store.js';
 import type { HaltRow, PeerStore } from '../db/peer-store.js';
@@ -99,7 +99,7 @@ export class Applier {
     for (const halt of peers.halts()) this.halted.add(halt.origin);
     this.view = new ViewUpdater(indicators, logger);
     this.unsynced = unsyncedTransactions(db);
-    this.synced = db.transaction((fn: () => void) => fn());
+    this.synced = transactionRunner(db);
   }
 
   isHalted(originIdx: number): boolean {
