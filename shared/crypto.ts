@@ -1,35 +1,58 @@
 /**
- * The crypto facade: the only module that touches libsodium-wrappers or node:crypto keys.
+ * The crypto facade: the only module that touches libsodium or node:crypto keys.
  *
- * Ed25519 signing and verification go through node:crypto (OpenSSL): measured on this
- * project's 2-core machines it signs about 36k/s against libsodium-wrappers' 26k/s, and signing
- * sits on the publish hot path (every entry is signed, and the chain makes that sequential).
- * BLAKE2b-256 comes from libsodium, whose BLAKE2b runs at over 1M hashes/s on
- * entry-sized inputs; node:crypto offers no 256-bit BLAKE2b.
+ * Two backends compute the same bytes:
+ * - native (default when the optional `sodium-native` binding loads): libsodium itself for
+ *   Ed25519 signing, verification and BLAKE2b-256;
+ * - portable: node:crypto (OpenSSL) signs, libsodium-wrappers (libsodium in WebAssembly)
+ *   verifies and hashes.
+ * Ed25519 signatures are deterministic (RFC 8032), so both sign identically. Verification is
+ * libsodium's in both, so every node accepts and refuses exactly the same signatures (OpenSSL is
+ * more lenient with small-order keys), and a mixed federation cannot split over an edge case.
+ * Signing sits on the publish hot path: every entry is signed, and the chain makes that
+ * sequential per origin.
  */
 import {
   createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   sign as nodeSign,
-  verify as nodeVerify,
   type KeyObject,
 } from 'node:crypto';
 import sodiumModule from 'libsodium-wrappers';
 import { DtxError } from './errors.js';
+import { cryptoBackendChoice, loadNativeSodium, type CryptoBackendChoice, type NativeSodium } from './sodium-native.js';
 
 const sodium = sodiumModule;
 let ready = false;
 
-/** Must be awaited once before hashing (libsodium loads its WebAssembly asynchronously). */
+let native: NativeSodium | undefined;
+
+/**
+ * Must be awaited once before hashing or verifying: it chooses the backend (DTX_CRYPTO, see
+ * sodium-native.ts) and loads libsodium's WebAssembly, which is asynchronous. Signing before it
+ * goes through node:crypto, with the same result.
+ */
 export async function initCrypto(): Promise<void> {
   if (ready) return;
+  native = loadNativeSodium(cryptoBackendChoice());
   await sodium.ready;
   ready = true;
 }
 
 function requireReady(): void {
   if (!ready) throw new DtxError('INTERNAL', 'crypto used before initCrypto() resolved');
+}
+
+/** Which backend this process uses: see the module comment. */
+export function cryptoBackend(): 'native' | 'portable' {
+  return native ? 'native' : 'portable';
+}
+
+/** Switches backend (tests compare both in one process); DTX_CRYPTO chooses at start-up. */
+export function selectCryptoBackend(choice: CryptoBackendChoice): 'native' | 'portable' {
+  native = loadNativeSodium(choice);
+  return cryptoBackend();
 }
 
 export const PUBLIC_KEY_BYTES = 32;
@@ -44,6 +67,8 @@ export interface SigningKey {
   readonly privateKeyObject: KeyObject;
   readonly publicKeyObject: KeyObject;
   sign(message: Uint8Array): Uint8Array;
+  /** Writes the 64-byte signature into `out` (the signer's loop, without an allocation per entry). */
+  signInto(message: Uint8Array, out: Uint8Array): void;
 }
 
 function fromPrivateKeyObject(privateKeyObject: KeyObject): SigningKey {
@@ -53,12 +78,38 @@ function fromPrivateKeyObject(privateKeyObject: KeyObject): SigningKey {
   const publicKeyObject = createPublicKey(privateKeyObject);
   const jwk = publicKeyObject.export({ format: 'jwk' });
   const publicKey = new Uint8Array(Buffer.from(jwk.x ?? '', 'base64url'));
+  // libsodium's secret key is seed || public key; made on the first native signature.
+  let secretKey: Uint8Array | undefined;
+  const signInto = (message: Uint8Array, out: Uint8Array): void => {
+    if (!native) {
+      out.set(nodeSign(null, message, privateKeyObject));
+      return;
+    }
+    secretKey ??= nativeSecretKey(native, privateKeyObject, publicKey);
+    native.crypto_sign_detached(out, message, secretKey);
+  };
   return {
     publicKey,
     privateKeyObject,
     publicKeyObject,
-    sign: (message) => new Uint8Array(nodeSign(null, message, privateKeyObject)),
+    signInto,
+    sign: (message) => {
+      const signature = new Uint8Array(SIGNATURE_BYTES);
+      signInto(message, signature);
+      return signature;
+    },
   };
+}
+
+function nativeSecretKey(sodiumNative: NativeSodium, privateKeyObject: KeyObject, expectedPublicKey: Uint8Array): Uint8Array {
+  // PKCS#8 DER of an Ed25519 key ends with the 32-byte seed (RFC 8410).
+  const der = privateKeyObject.export({ format: 'der', type: 'pkcs8' });
+  const publicKey = new Uint8Array(PUBLIC_KEY_BYTES);
+  const secretKey = new Uint8Array(64);
+  sodiumNative.crypto_sign_seed_keypair(publicKey, secretKey, der.subarray(der.length - 32));
+  der.fill(0);
+  if (!Buffer.from(publicKey).equals(expectedPublicKey)) throw new DtxError('INTERNAL', 'libsodium derived another public key from the node key');
+  return secretKey;
 }
 
 export function generateSigningKey(): SigningKey {
@@ -87,7 +138,7 @@ export function signingKeyToPem(key: SigningKey): string {
 
 const publicKeyCache = new Map<string, KeyObject>();
 
-/** Imports a raw Ed25519 public key once; later calls hit the cache (verification is hot). */
+/** Imports a raw Ed25519 public key once for jose (peer tokens name their issuer's key); later calls hit the cache. */
 export function publicKeyObject(publicKey: Uint8Array): KeyObject {
   const cacheKey = Buffer.from(publicKey).toString('base64url');
   let key = publicKeyCache.get(cacheKey);
@@ -101,11 +152,13 @@ export function publicKeyObject(publicKey: Uint8Array): KeyObject {
 }
 
 export function verifySignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  if (signature.length !== SIGNATURE_BYTES) return false;
+  if (signature.length !== SIGNATURE_BYTES || publicKey.length !== PUBLIC_KEY_BYTES) return false;
+  requireReady();
+  if (native) return native.crypto_sign_verify_detached(signature, message, publicKey);
   try {
-    return nodeVerify(null, message, publicKeyObject(publicKey), signature);
+    return sodium.crypto_sign_verify_detached(signature, message, publicKey);
   } catch {
-    // A public key that is not a valid curve point cannot verify anything.
+    // libsodium-wrappers throws where the native binding returns false (a key off the curve).
     return false;
   }
 }
@@ -113,7 +166,20 @@ export function verifySignature(publicKey: Uint8Array, message: Uint8Array, sign
 /** BLAKE2b with a 32-byte digest over the concatenation of the parts. */
 export function blake2b256(...parts: Uint8Array[]): Uint8Array {
   requireReady();
+  if (native) {
+    const out = new Uint8Array(HASH_BYTES);
+    if (parts.length === 1) native.crypto_generichash(out, parts[0]!);
+    else native.crypto_generichash_batch(out, parts);
+    return out;
+  }
   // Parts are small (headers, signatures); one copy is cheaper than the streaming API's calls.
   const input = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   return sodium.crypto_generichash(HASH_BYTES, input, null);
+}
+
+/** BLAKE2b-256 of `input`, written into the 32 bytes of `out`. */
+export function blake2b256Into(input: Uint8Array, out: Uint8Array): void {
+  requireReady();
+  if (native) native.crypto_generichash(out, input);
+  else out.set(sodium.crypto_generichash(HASH_BYTES, input, null));
 }

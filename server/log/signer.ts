@@ -3,10 +3,10 @@
  * headers, signatures and entry hashes in order.
  */
 import { Worker } from 'node:worker_threads';
-import type { SigningKey } from '../../shared/crypto.js';
-import { signingKeyToPem } from '../../shared/crypto.js';
+import { HASH_BYTES, signingKeyToPem, type SigningKey } from '../../shared/crypto.js';
 import { DtxError } from '../../shared/errors.js';
 import { HEADER_BYTES } from '../../shared/log/entry-header.js';
+import { RECORD_BYTES } from '../../shared/log/signed-run.js';
 import { workerPath } from '../worker-path.js';
 import type { SignRequest, SignResponse } from './signer-protocol.js';
 
@@ -86,14 +86,14 @@ export class Signer {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage(request, [types.buffer, offsets.buffer, payloads.buffer]);
     });
-    if (response.error || !response.headers || !response.signatures || !response.hashes) {
+    if (response.error || !response.records || !response.hashes) {
       throw new DtxError('INTERNAL', `signing failed: ${response.error ?? 'empty response'}`);
     }
-    const { headers, signatures, hashes } = response;
+    const { records, hashes } = response;
     return {
-      header: (i) => headers.subarray(i * HEADER_BYTES, (i + 1) * HEADER_BYTES),
-      signature: (i) => signatures.subarray(i * 64, (i + 1) * 64),
-      hash: (i) => hashes.subarray(i * 32, (i + 1) * 32),
+      header: (i) => records.subarray(i * RECORD_BYTES, i * RECORD_BYTES + HEADER_BYTES),
+      signature: (i) => records.subarray(i * RECORD_BYTES + HEADER_BYTES, (i + 1) * RECORD_BYTES),
+      hash: (i) => hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES),
     };
   }
 

@@ -4,12 +4,14 @@
  * workers verify the next message.
  */
 import { parentPort } from 'node:worker_threads';
-import { verifySignature } from '../../shared/crypto.js';
+import { initCrypto, verifySignature } from '../../shared/crypto.js';
 import { HEADER_BYTES } from '../../shared/log/entry-header.js';
 import type { VerifyRequest, VerifyResponse } from './verify-protocol.js';
 
 const ORIGIN_OFFSET = 8;
 const port = parentPort!;
+// The portable backend verifies in WebAssembly, which loads asynchronously; messages wait in the port meanwhile.
+await initCrypto();
 
 port.on('message', (request: VerifyRequest) => {
   const n = request.signatures.length / 64;

@@ -47,7 +47,8 @@ function readU64(view: DataView, offset: number, field: string): number {
   return value;
 }
 
-function checkFields(h: EntryHeader): void {
+/** Throws MALFORMED_ENTRY naming the first field outside its range. */
+export function checkHeaderFields(h: EntryHeader): void {
   if (h.origin.length !== 32) throw new DtxError('MALFORMED_ENTRY', 'origin must be 32 bytes');
   if (h.prevHash.length !== 32) throw new DtxError('MALFORMED_ENTRY', 'prev_hash must be 32 bytes');
   if (h.payloadHash.length !== 32) throw new DtxError('MALFORMED_ENTRY', 'payload hash must be 32 bytes');
@@ -63,9 +64,15 @@ function checkFields(h: EntryHeader): void {
 }
 
 export function encodeHeader(h: EntryHeader): Uint8Array {
-  checkFields(h);
+  checkHeaderFields(h);
   const out = new Uint8Array(HEADER_BYTES);
-  const view = new DataView(out.buffer);
+  writeHeader(out, h);
+  return out;
+}
+
+/** Writes the fields, unchecked, into the HEADER_BYTES bytes of `out` (a view into a larger buffer is fine). */
+export function writeHeader(out: Uint8Array, h: EntryHeader): void {
+  const view = new DataView(out.buffer, out.byteOffset, HEADER_BYTES);
   out.set(DOMAIN_TAG, 0);
   out.set(h.origin, 8);
   view.setUint32(40, h.epoch);
@@ -75,7 +82,6 @@ export function encodeHeader(h: EntryHeader): Uint8Array {
   view.setUint16(92, h.payloadType);
   view.setUint32(94, h.payloadLength);
   out.set(h.payloadHash, 98);
-  return out;
 }
 
 export function decodeHeader(bytes: Uint8Array): EntryHeader {
@@ -96,6 +102,6 @@ export function decodeHeader(bytes: Uint8Array): EntryHeader {
     payloadLength: view.getUint32(94),
     payloadHash: bytes.subarray(98, 130),
   };
-  checkFields(header);
+  checkHeaderFields(header);
   return header;
 }

@@ -130,3 +130,36 @@ export function writePublishRequest(items: readonly IndicatorInputFields[]): Uin
   });
   return w.finish();
 }
+
+export interface PublishedItemFields {
+  id: string;
+  version: number;
+  seq: number;
+}
+
+/**
+ * dtx.v1.PublishResponse, the node's answer to every publish: protobuf-es' toBinary took about
+ * 9 microseconds per item on the node's main thread, which is the publish pipeline's busiest
+ * stage. Bytes equal protobuf-es toBinary (unit test).
+ */
+export function writePublishResponse(items: readonly PublishedItemFields[]): Uint8Array {
+  const n = items.length;
+  const idBytes = new Array<number>(n);
+  const bodies = new Array<number>(n);
+  let size = 0;
+  for (let i = 0; i < n; i++) {
+    const item = items[i]!;
+    const id = (idBytes[i] = stringSize(item.id));
+    const body = (bodies[i] = (id > 0 ? lenFieldSize(id) : 0) + (item.version !== 0 ? 1 + varintSize(item.version) : 0) + (item.seq !== 0 ? 1 + varintSize(item.seq) : 0));
+    size += lenFieldSize(body);
+  }
+  const w = new SizedWriter(size);
+  for (let i = 0; i < n; i++) {
+    const item = items[i]!;
+    w.tag(1, WIRE_LEN).varint(bodies[i]!);
+    if (idBytes[i]! > 0) w.tag(1, WIRE_LEN).string(item.id, idBytes[i]!);
+    if (item.version !== 0) w.tag(2, WIRE_VARINT).varint(item.version);
+    if (item.seq !== 0) w.tag(3, WIRE_VARINT).varint(item.seq);
+  }
+  return w.finish();
+}

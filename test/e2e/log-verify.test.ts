@@ -65,10 +65,12 @@ interface VerifyRun {
 }
 
 /** `dtx verify --offline` as JSON and as a table, side by side; both must agree on the exit code. */
-async function verifyOffline(): Promise<VerifyRun> {
+/** DTX_CRYPTO picks the crypto backend of the verifying process (shared/sodium-native.ts). */
+async function verifyOffline(crypto: 'native' | 'portable' = 'native'): Promise<VerifyRun> {
+  const env = { DTX_CRYPTO: crypto };
   const [json, table] = await Promise.all([
-    dtx(['verify', '--offline', '--data', dir, '--json']),
-    dtx(['verify', '--offline', '--data', dir]),
+    dtx(['verify', '--offline', '--data', dir, '--json'], { env }),
+    dtx(['verify', '--offline', '--data', dir], { env }),
   ]);
   expect(table.code).toBe(json.code);
   return { code: json.code, report: JSON.parse(json.stdout) as VerifyReport, table: table.stdout };
@@ -115,13 +117,15 @@ describe('dtx verify', () => {
     expect(table.stdout).toMatch(/\bok\b/);
   });
 
-  it('--offline works on a stopped node', async () => {
+  it('--offline works on a stopped node, with either crypto backend', async () => {
     await stopNodeCleanly(lab.node);
-    const { code, report, table } = await verifyOffline();
-    expect(code).toBe(0);
-    expect(report.ok).toBe(true);
-    expect(report.logs[0]).toMatchObject({ origin: lab.init.nodeId, entries: 6, problems: [] });
-    expect(table).toMatch(/\bok\b/);
+    for (const crypto of ['native', 'portable'] as const) {
+      const { code, report, table } = await verifyOffline(crypto);
+      expect(code, crypto).toBe(0);
+      expect(report.ok).toBe(true);
+      expect(report.logs[0]).toMatchObject({ origin: lab.init.nodeId, entries: 6, problems: [] });
+      expect(table).toMatch(/\bok\b/);
+    }
   });
 
   describe('a changed payload byte (seq 3)', () => {
@@ -153,14 +157,16 @@ describe('dtx verify', () => {
     });
   });
 
-  it('a changed signature byte fails with BAD_SIGNATURE at that seq', async () => {
+  it('a changed signature byte fails with BAD_SIGNATURE at that seq, with either crypto backend', async () => {
     const restore = flipByte('signature', 3, 10);
     try {
-      const r = await dtx(['verify', '--offline', '--data', dir, '--json']);
-      expect(r.code).toBe(1);
-      const report = JSON.parse(r.stdout) as VerifyReport;
-      expect(report.ok).toBe(false);
-      expect(report.logs[0]!.problems).toContainEqual(expect.objectContaining({ seq: 3, code: 'BAD_SIGNATURE' }));
+      for (const crypto of ['native', 'portable']) {
+        const r = await dtx(['verify', '--offline', '--data', dir, '--json'], { env: { DTX_CRYPTO: crypto } });
+        expect(r.code, crypto).toBe(1);
+        const report = JSON.parse(r.stdout) as VerifyReport;
+        expect(report.ok).toBe(false);
+        expect(report.logs[0]!.problems).toContainEqual(expect.objectContaining({ seq: 3, code: 'BAD_SIGNATURE' }));
+      }
     } finally {
       restore();
     }

@@ -1,6 +1,6 @@
 /** dtx init and dtx start: create a node's data directory, run a node in the foreground. */
 import type { Command } from 'commander';
-import { initCrypto } from '../../../shared/crypto.js';
+import { cryptoBackend, initCrypto } from '../../../shared/crypto.js';
 import { createLogger } from '../../../shared/logger.js';
 import { dataPath, initDataDir, isInitialized, loadNodeKey } from '../../config/data-dir.js';
 import { Signer } from '../../log/signer.js';
@@ -66,7 +66,7 @@ export function registerNodeCommands(program: Command): void {
       const signer = isInitialized(dir) ? Signer.start(loadNodeKey(dir)) : undefined;
       const { DtxNode } = await import('../../node.js');
       const node = await DtxNode.start(dir, { logger, overrides, signer });
-      logger.info({ nodeId: node.nodeId, grpc: node.grpcAddress, http: node.httpAddress }, 'node started');
+      logger.info({ nodeId: node.nodeId, grpc: node.grpcAddress, http: node.httpAddress, crypto: cryptoBackend() }, 'node started');
       process.stdout.write(
         [
           `DTX node ${node.nodeId} (${node.context.config.name}) is serving`,

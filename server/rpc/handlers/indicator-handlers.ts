@@ -1,6 +1,7 @@
 import { IndicatorService, LookupView } from '../../../shared/gen/dtx/v1/indicator_service_pb.js';
 import { writeGetIndicatorResponse, writeLookupFullResponse } from '../../../shared/wire/indicator-writer.js';
 import { writeLookupMatchesResponse } from '../../../shared/wire/lookup-writers.js';
+import { writePublishResponse } from '../../../shared/wire/publish-writer.js';
 import { indicatorMessage } from '../../indicators/mapping.js';
 import type { NodeContext } from '../../context.js';
 import type { MethodsOf, ServiceHandlers, ServicePolicy } from '../register.js';
@@ -19,7 +20,7 @@ export function indicatorHandlers(node: NodeContext): ServiceHandlers<Methods> {
     publish: async (request) => {
       const items = await node.publisher.publish(request.items);
       node.logger.debug({ count: items.length }, 'published');
-      return { items: items.map((item) => ({ id: item.id, version: item.version, seq: BigInt(item.seq) })) };
+      return writePublishResponse(items);
     },
     getIndicator: (request) => {
       const indicator = node.query.get(request.id);

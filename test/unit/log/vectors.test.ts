@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { fromBinary, toJson, type DescMessage, type JsonValue } from '@bufbuild/protobuf';
-import { describe, expect, it } from 'vitest';
-import { signingKeyFromSeed, verifySignature } from '../../../shared/crypto.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectCryptoBackend, signingKeyFromSeed, verifySignature } from '../../../shared/crypto.js';
 import { fromHex, toHex } from '../../../shared/encoding/hex.js';
 import { DtxError, isErrorCode } from '../../../shared/errors.js';
 import { IndicatorPayloadSchema, RetractionPayloadSchema } from '../../../shared/gen/dtx/v1/log_pb.js';
@@ -98,76 +98,86 @@ describe('log vectors v1: format and keys', () => {
   });
 });
 
-describe('log vectors v1: positive chain', () => {
-  it.each(vectors.positive.map((v, i) => [i, v] as const))('entry %i rebuilds byte for byte with createEntry', (_i, v) => {
-    const key = signingKeyFromSeed(fromHex(vectors.keys[v.signer].seed));
-    const payload = fromHex(v.payload);
-    const { entry, hash } = createEntry(
-      key,
-      { epoch: v.epoch, seq: v.seq, prevHash: fromHex(v.prev_hash), timestampMs: v.timestamp_ms, payloadType: v.payload_type },
-      payload,
-    );
-    expect(toHex(entry.header)).toBe(v.header);
-    expect(toHex(entry.signature)).toBe(v.signature);
-    expect(toHex(hash)).toBe(v.entry_hash);
-
-    const header = decodeHeader(fromHex(v.header));
-    expect(toHex(header.origin)).toBe(vectors.keys[v.signer].public_key);
-    expect(header.epoch).toBe(v.epoch);
-    expect(header.seq).toBe(v.seq);
-    expect(toHex(header.prevHash)).toBe(v.prev_hash);
-    expect(header.timestampMs).toBe(v.timestamp_ms);
-    expect(header.payloadType).toBe(v.payload_type);
-    expect(header.payloadLength).toBe(v.payload_length);
-    expect(payload.length).toBe(v.payload_length);
-    expect(toHex(header.payloadHash)).toBe(v.payload_hash);
+// Both crypto backends (shared/crypto.ts) must produce and accept exactly the same bytes.
+describe.each(['native', 'portable'] as const)('with the %s crypto backend', (backend) => {
+  beforeAll(() => {
+    expect(selectCryptoBackend(backend)).toBe(backend);
+  });
+  afterAll(() => {
+    selectCryptoBackend('auto');
   });
 
-  it.each(vectors.positive.map((v, i) => [i, v] as const))('entry %i payload decodes as its protobuf message', (_i, v) => {
-    const schema = PAYLOAD_SCHEMAS[v.payload_message];
-    expect(schema, v.payload_message).toBeDefined();
-    expect(toJson(schema!, fromBinary(schema!, fromHex(v.payload)))).toEqual(v.payload_json);
-  });
-
-  it('verifies through ChainVerifier, with and without per-entry signatures', () => {
-    for (const signature of [true, false]) {
-      const verifier = new ChainVerifier(fromHex(vectors.keys.origin.public_key));
-      for (const v of vectors.positive) {
-        const checked = verifier.push(toEntry(v), { signature });
-        expect(toHex(checked.hash)).toBe(v.entry_hash);
-        expect(verifier.current).toEqual({ epoch: v.epoch, seq: v.seq, hash: fromHex(v.entry_hash) });
-      }
-    }
-  });
-});
-
-describe('log vectors v1: negative cases', () => {
-  it('have unique names and known error codes', () => {
-    const names = vectors.negative.map((c) => c.name);
-    expect(new Set(names).size).toBe(names.length);
-    for (const c of vectors.negative) expect(isErrorCode(c.expected_error), c.name).toBe(true);
-  });
-
-  it.each(vectors.negative.map((c) => [c.name, c] as const))('%s is rejected with its code and the head stays put', (_name, c) => {
-    const entry = toEntry(c.entry);
-
-    // The signed_by claim holds, so "correctly signed" cases have only the defect they name.
-    for (const name of ['origin', 'wrong'] as const) {
-      expect(verifySignature(fromHex(vectors.keys[name].public_key), entry.header, entry.signature), `${c.name}: signed by ${name}`).toBe(
-        c.signed_by === name,
+  describe('log vectors v1: positive chain', () => {
+    it.each(vectors.positive.map((v, i) => [i, v] as const))('entry %i rebuilds byte for byte with createEntry', (_i, v) => {
+      const key = signingKeyFromSeed(fromHex(vectors.keys[v.signer].seed));
+      const payload = fromHex(v.payload);
+      const { entry, hash } = createEntry(
+        key,
+        { epoch: v.epoch, seq: v.seq, prevHash: fromHex(v.prev_hash), timestampMs: v.timestamp_ms, payloadType: v.payload_type },
+        payload,
       );
-    }
+      expect(toHex(entry.header)).toBe(v.header);
+      expect(toHex(entry.signature)).toBe(v.signature);
+      expect(toHex(hash)).toBe(v.entry_hash);
 
-    const head = toHead(c.head);
-    const verifier = new ChainVerifier(fromHex(c.verifier_origin), head);
-    let error: unknown;
-    try {
-      verifier.push(entry);
-    } catch (err) {
-      error = err;
-    }
-    expect(error, `${c.name}: accepted`).toBeInstanceOf(DtxError);
-    expect((error as DtxError).code, `${c.name}: ${(error as Error).message}`).toBe(c.expected_error);
-    expect(verifier.current).toEqual(head);
+      const header = decodeHeader(fromHex(v.header));
+      expect(toHex(header.origin)).toBe(vectors.keys[v.signer].public_key);
+      expect(header.epoch).toBe(v.epoch);
+      expect(header.seq).toBe(v.seq);
+      expect(toHex(header.prevHash)).toBe(v.prev_hash);
+      expect(header.timestampMs).toBe(v.timestamp_ms);
+      expect(header.payloadType).toBe(v.payload_type);
+      expect(header.payloadLength).toBe(v.payload_length);
+      expect(payload.length).toBe(v.payload_length);
+      expect(toHex(header.payloadHash)).toBe(v.payload_hash);
+    });
+
+    it.each(vectors.positive.map((v, i) => [i, v] as const))('entry %i payload decodes as its protobuf message', (_i, v) => {
+      const schema = PAYLOAD_SCHEMAS[v.payload_message];
+      expect(schema, v.payload_message).toBeDefined();
+      expect(toJson(schema!, fromBinary(schema!, fromHex(v.payload)))).toEqual(v.payload_json);
+    });
+
+    it('verifies through ChainVerifier, with and without per-entry signatures', () => {
+      for (const signature of [true, false]) {
+        const verifier = new ChainVerifier(fromHex(vectors.keys.origin.public_key));
+        for (const v of vectors.positive) {
+          const checked = verifier.push(toEntry(v), { signature });
+          expect(toHex(checked.hash)).toBe(v.entry_hash);
+          expect(verifier.current).toEqual({ epoch: v.epoch, seq: v.seq, hash: fromHex(v.entry_hash) });
+        }
+      }
+    });
+  });
+
+  describe('log vectors v1: negative cases', () => {
+    it('have unique names and known error codes', () => {
+      const names = vectors.negative.map((c) => c.name);
+      expect(new Set(names).size).toBe(names.length);
+      for (const c of vectors.negative) expect(isErrorCode(c.expected_error), c.name).toBe(true);
+    });
+
+    it.each(vectors.negative.map((c) => [c.name, c] as const))('%s is rejected with its code and the head stays put', (_name, c) => {
+      const entry = toEntry(c.entry);
+
+      // The signed_by claim holds, so "correctly signed" cases have only the defect they name.
+      for (const name of ['origin', 'wrong'] as const) {
+        expect(verifySignature(fromHex(vectors.keys[name].public_key), entry.header, entry.signature), `${c.name}: signed by ${name}`).toBe(
+          c.signed_by === name,
+        );
+      }
+
+      const head = toHead(c.head);
+      const verifier = new ChainVerifier(fromHex(c.verifier_origin), head);
+      let error: unknown;
+      try {
+        verifier.push(entry);
+      } catch (err) {
+        error = err;
+      }
+      expect(error, `${c.name}: accepted`).toBeInstanceOf(DtxError);
+      expect((error as DtxError).code, `${c.name}: ${(error as Error).message}`).toBe(c.expected_error);
+      expect(verifier.current).toEqual(head);
+    });
   });
 });

@@ -1,7 +1,7 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { describe, expect, it } from 'vitest';
-import { PublishRequestSchema } from '../../../shared/gen/dtx/v1/indicator_service_pb.js';
-import { writePublishRequest, type IndicatorInputFields } from '../../../shared/wire/publish-writer.js';
+import { PublishRequestSchema, PublishResponseSchema } from '../../../shared/gen/dtx/v1/indicator_service_pb.js';
+import { writePublishRequest, writePublishResponse, type IndicatorInputFields } from '../../../shared/wire/publish-writer.js';
 import { rng } from '../../_util/rng.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -50,5 +50,26 @@ describe('writePublishRequest', () => {
 
   it('declines what it cannot write (negative timestamps), for the generated encoder to handle', () => {
     expect(writePublishRequest([{ kind: 'network.ip', validFrom: { seconds: -5n } }])).toBeUndefined();
+  });
+});
+
+describe('writePublishResponse', () => {
+  const next = rng(4321);
+  const int = (max: number) => (next() < 0.2 ? 0 : Math.floor(next() * max));
+
+  it('writes exactly the bytes of the generated encoder, for 500 random answers', () => {
+    for (let i = 0; i < 500; i++) {
+      const items = Array.from({ length: int(20) }, () => ({
+        id: next() < 0.1 ? '' : `0190f1c2-${int(0xffff).toString(16)}-7abc-8def-${int(2 ** 48).toString(16).padStart(12, '0')}`,
+        version: int(2 ** 32),
+        seq: int(Number.MAX_SAFE_INTEGER),
+      }));
+      const expected = toBinary(PublishResponseSchema, create(PublishResponseSchema, { items: items.map((it) => ({ ...it, seq: BigInt(it.seq) })) }));
+      expect(hex(writePublishResponse(items)), `case ${i}`).toBe(hex(expected));
+    }
+  });
+
+  it('writes an empty answer as zero bytes', () => {
+    expect(writePublishResponse([])).toHaveLength(0);
   });
 });
