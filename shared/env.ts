@@ -16,6 +16,8 @@ export interface DtxEnv {
   http?: string;
   /** pino level: fatal, error, warn, info, debug, trace, silent. */
   logLevel?: string;
+  /** Crypto backend: auto, native or portable (shared/sodium-native.ts). */
+  crypto?: string;
 }
 
 function value(name: string): string | undefined {
@@ -32,5 +34,6 @@ export function readEnv(): DtxEnv {
     grpc: value('DTX_GRPC'),
     http: value('DTX_HTTP'),
     logLevel: value('DTX_LOG_LEVEL'),
+    crypto: value('DTX_CRYPTO'),
   };
 }

@@ -9,6 +9,7 @@
  * `DTX_CRYPTO=native` makes its absence an error instead of a silent fallback.
  */
 import { createRequire } from 'node:module';
+import { readEnv } from './env.js';
 import { DtxError } from './errors.js';
 
 /** The part of sodium-native's API that the crypto facade uses. */
@@ -22,8 +23,8 @@ export interface NativeSodium {
 
 export type CryptoBackendChoice = 'auto' | 'native' | 'portable';
 
-export function cryptoBackendChoice(value = process.env['DTX_CRYPTO']): CryptoBackendChoice {
-  if (value === undefined || value === '' || value === 'auto') return 'auto';
+export function cryptoBackendChoice(value = readEnv().crypto): CryptoBackendChoice {
+  if (value === undefined || value === 'auto') return 'auto';
   if (value === 'native' || value === 'portable') return value;
   throw new DtxError('CONFIG_INVALID', `DTX_CRYPTO must be auto, native or portable, not "${value}"`);
 }
