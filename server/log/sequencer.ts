@@ -43,7 +43,7 @@ export interface AppendHooks {
 export type AppendListener = (origin: number, head: ChainHead) => void;
 
 interface SignedGroup {
-  start: ChainHead;
+  start: { epoch: number; seq: number };
   end: ChainHead;
   timestampMs: number;
   signed: SignedBatch;
@@ -51,6 +51,8 @@ interface SignedGroup {
 
 interface PendingGroup {
   jobs: Job[];
+  /** Where the group ends once signed: the next group is chained on it before it is stored. */
+  end: { epoch: number; seq: number };
   signing: Promise<SignedGroup>;
 }
 
@@ -61,12 +63,21 @@ interface Job {
   reject: (err: unknown) => void;
 }
 
+/**
+ * Groups handed to the signer and not yet stored. Two keep the worker busy: it signs the next
+ * group while the main thread stores the previous one, and a third finds it already waiting.
+ * More would only split the queue into smaller groups, each with its own commit and fsync.
+ */
+const MAX_GROUPS_IN_FLIGHT = 2;
+
 export class Sequencer {
   private current: ChainHead | undefined;
   private lastTimestamp = 0;
   private signedTimestamp = 0;
   private readonly queue: Job[] = [];
-  private draining: Promise<void> | undefined;
+  /** Handed to the signer in chain order; the first is the next to be stored. */
+  private readonly inflight: PendingGroup[] = [];
+  private storing: Promise<void> | undefined;
   private readonly listeners = new Set<AppendListener>();
 
   private constructor(
@@ -122,55 +133,75 @@ export class Sequencer {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.queue.push({ items, hooks, resolve, reject });
-      this.kick();
-    });
-  }
-
-  private kick(): void {
-    if (this.draining) return;
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-      // A job queued after the loop's last look but before this ran would otherwise wait forever.
-      if (this.queue.length > 0) this.kick();
+      this.pump();
     });
   }
 
   /**
-   * Group commit: every batch that queued while the previous group was being signed goes into
-   * the next group, signed in one worker call and stored in one transaction, so one fsync
-   * covers them all. Checks run before signing; they stay valid until the commit because all
-   * writes to this origin's log and view go through this loop.
+   * Group commit with a pipeline: queued batches go to the signer as one group as soon as fewer
+   * than MAX_GROUPS_IN_FLIGHT groups are there, each chained on the one before it (the worker
+   * keeps the last hash it made), and the main thread stores signed groups in order, one
+   * transaction and one fsync each. So signing (worker) and storing (main thread) overlap, and
+   * the worker never waits for the main thread to hand it the next group.
    *
-   * Sign-ahead: while a group is being stored, the worker already signs the next one on top of
-   * it, so signing (worker) and storing (main thread) overlap. Only groups without checks are
-   * signed ahead (a check must see the previous group committed). If storing fails, the group
-   * signed ahead chains from entries that were never stored: it goes back to the queue.
+   * A batch with a check goes to the signer only when no group is in flight, so that the check
+   * sees every earlier batch committed; until its commit, all writes to this origin's log and
+   * view go through this loop. If a group fails to sign or to store, the groups signed after it
+   * chain from entries that were never stored: their batches go back to the queue, to be signed
+   * again from the committed head.
    */
-  private async drain(): Promise<void> {
-    let next: PendingGroup | undefined;
-    while (next || this.queue.length > 0) {
-      const current = next ?? this.startGroup(this.takeGroup(), this.current);
-      next = undefined;
-      if (!current) continue;
-      let signed: SignedGroup;
-      try {
-        signed = await current.signing;
-      } catch (err) {
-        for (const job of current.jobs) job.reject(err);
+  private pump(): void {
+    this.hand();
+    if (this.storing || this.inflight.length === 0) return;
+    this.storing = this.store().finally(() => {
+      this.storing = undefined;
+      // Batches queued while the loop was finishing would otherwise wait for the next append.
+      this.pump();
+    });
+  }
+
+  /** Hands queued batches to the signer while there is room in the pipeline. */
+  private hand(): void {
+    while (this.queue.length > 0 && this.inflight.length < MAX_GROUPS_IN_FLIGHT) {
+      const jobs = this.takeGroup({ uncheckedOnly: this.inflight.length > 0 });
+      if (jobs.length === 0) {
+        // The next batch has a check: it waits for the groups in flight to be stored.
+        if (this.inflight.length > 0) return;
+        // Every batch taken failed its check: look again.
         continue;
       }
-      next = this.startGroup(this.takeGroup({ uncheckedOnly: true }), signed.end);
-      try {
-        this.storeGroup(current.jobs, signed);
-      } catch (err) {
-        for (const job of current.jobs) job.reject(err);
-        if (next) {
-          await next.signing.catch(() => undefined);
-          this.queue.unshift(...next.jobs);
-          next = undefined;
-        }
-      }
+      this.inflight.push(this.startGroup(jobs));
     }
+  }
+
+  private async store(): Promise<void> {
+    while (this.inflight.length > 0) {
+      const group = this.inflight[0]!;
+      let signed: SignedGroup;
+      try {
+        signed = await group.signing;
+      } catch (err) {
+        this.inflight.shift();
+        for (const job of group.jobs) job.reject(err);
+        this.requeueInflight();
+        this.hand();
+        continue;
+      }
+      this.inflight.shift();
+      try {
+        this.storeGroup(group.jobs, signed);
+      } catch (err) {
+        for (const job of group.jobs) job.reject(err);
+        this.requeueInflight();
+      }
+      this.hand();
+    }
+  }
+
+  /** The groups in flight were chained on a group that is not stored: back to the queue, in order. */
+  private requeueInflight(): void {
+    const stale = this.inflight.splice(0);
+    this.queue.unshift(...stale.flatMap((group) => group.jobs));
   }
 
   /**
@@ -198,18 +229,23 @@ export class Sequencer {
     return jobs;
   }
 
-  private startGroup(jobs: Job[], head: ChainHead | undefined): PendingGroup | undefined {
-    if (jobs.length === 0) return undefined;
-    const start = head ?? { epoch: OWN_EPOCH, seq: 0, hash: ZERO_HASH };
+  private startGroup(jobs: Job[]): PendingGroup {
+    const previous = this.inflight.at(-1);
+    // Chained on the group before it in the worker (whose hash is not known here yet), or on
+    // the committed head, whose hash resets the worker's chain after a failure.
+    const start = previous ? { ...previous.end, hash: undefined } : (this.current ?? { epoch: OWN_EPOCH, seq: 0, hash: ZERO_HASH });
     // Timestamps never go backwards, also across groups signed ahead of their commit.
     const timestampMs = Math.max(this.clock(), this.lastTimestamp, this.signedTimestamp);
     this.signedTimestamp = timestampMs;
     const items = jobs.length === 1 ? jobs[0]!.items : jobs.flatMap((job) => job.items);
-    const signing = this.signer.sign(start, timestampMs, items).then((signed): SignedGroup => {
-      const count = items.length;
-      return { start, timestampMs, signed, end: { epoch: start.epoch, seq: start.seq + count, hash: new Uint8Array(signed.hash(count - 1)) } };
-    });
-    return { jobs, signing };
+    const count = items.length;
+    const end = { epoch: start.epoch, seq: start.seq + count };
+    const signing = this.signer
+      .sign(start, timestampMs, items)
+      .then((signed): SignedGroup => ({ start, timestampMs, signed, end: { ...end, hash: new Uint8Array(signed.hash(count - 1)) } }));
+    // A group dropped after an earlier failure is never awaited: its rejection is expected.
+    signing.catch(() => undefined);
+    return { jobs, end, signing };
   }
 
   private storeGroup(jobs: readonly Job[], group: SignedGroup): void {
@@ -243,7 +279,7 @@ export class Sequencer {
 
   /** Waits for batches in flight, then stops the signer. */
   async close(): Promise<void> {
-    await this.draining;
+    while (this.storing) await this.storing;
     await this.signer.close();
   }
 }

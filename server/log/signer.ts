@@ -61,8 +61,13 @@ export class Signer {
     this.pending.clear();
   }
 
+  /**
+   * Signs `items` as the entries after `head`. Without head.hash, they chain on the last entry
+   * this worker signed, which must be head.seq (the pipeline hands over the next group before
+   * the previous one is back); with it, the worker's chain restarts there.
+   */
   async sign(
-    head: { epoch: number; seq: number; hash: Uint8Array },
+    head: { epoch: number; seq: number; hash?: Uint8Array | undefined },
     timestampMs: number,
     items: readonly { payloadType: number; payload: Uint8Array }[],
   ): Promise<SignedBatch> {

@@ -7,6 +7,9 @@ import { auditLog } from '../../shared/log/log-audit.js';
 import { openDatabase, type Db } from '../../server/db/database.js';
 import { LogStore } from '../../server/db/log-store.js';
 import { Sequencer } from '../../server/log/sequencer.js';
+import { Signer } from '../../server/log/signer.js';
+import { ChainVerifier } from '../../shared/log/chain-verifier.js';
+import { decodeHeader, ZERO_HASH } from '../../shared/log/entry-header.js';
 
 // The sequencer against a real SQLite file and its real signer worker: group commit,
 // sign-ahead, and what happens when storing a group fails.
@@ -110,5 +113,40 @@ describe('Sequencer', () => {
     ).rejects.toThrow('changed meanwhile');
     expect(storedLog(log, s.originIdx)).toHaveLength(0);
     expect(s.head).toBeUndefined();
+  });
+});
+
+// The signer worker on its own: the pipeline hands it a group before the previous one is back.
+describe('Signer', () => {
+  const items = (n: number) => Array.from({ length: n }, (_, i) => ({ payloadType: 1, payload: new TextEncoder().encode(`entry-${i}`) }));
+
+  it('chains a run without a hash on the last entry it signed, and refuses one that does not follow it', async () => {
+    const key = generateSigningKey();
+    const signer = Signer.start(key);
+    try {
+      await signer.ready;
+      const first = await signer.sign({ epoch: 1, seq: 0, hash: ZERO_HASH }, 1_000, items(3));
+      // Handed over before the first is back in the sequencer, so without the hash.
+      const second = await signer.sign({ epoch: 1, seq: 3 }, 1_000, items(2));
+      const verifier = new ChainVerifier(key.publicKey);
+      for (const [batch, n] of [[first, 3], [second, 2]] as const) {
+        for (let i = 0; i < n; i++) {
+          verifier.push({ header: batch.header(i), signature: batch.signature(i), payload: items(n)[i]!.payload });
+        }
+      }
+      expect(verifier.current?.seq).toBe(5);
+
+      await expect(signer.sign({ epoch: 1, seq: 7 }, 1_000, items(1))).rejects.toThrow(/seq 8 cannot chain on the last entry signed here \(epoch 1 seq 5\)/);
+      // A hash restarts the chain wherever the caller says the committed head is.
+      const at = second.hash(0).slice();
+      const restarted = await signer.sign({ epoch: 1, seq: 4, hash: at }, 1_000, items(1));
+      expect(decodeHeader(restarted.header(0)).seq).toBe(5);
+      expect(Buffer.from(decodeHeader(restarted.header(0)).prevHash).equals(Buffer.from(at))).toBe(true);
+      // ...and the next run without a hash follows the restarted chain.
+      const next = await signer.sign({ epoch: 1, seq: 5 }, 1_000, items(1));
+      expect(Buffer.from(decodeHeader(next.header(0)).prevHash).equals(Buffer.from(restarted.hash(0)))).toBe(true);
+    } finally {
+      await signer.close();
+    }
   });
 });
