@@ -3,18 +3,11 @@
  * headers, signatures and entry hashes in order.
  */
 import { Worker } from 'node:worker_threads';
-import { HASH_BYTES, signingKeyToPem, type SigningKey } from '../../shared/crypto.js';
+import { signingKeyToPem, type SigningKey } from '../../shared/crypto.js';
 import { DtxError } from '../../shared/errors.js';
-import { HEADER_BYTES } from '../../shared/log/entry-header.js';
-import { RECORD_BYTES } from '../../shared/log/signed-run.js';
+import { packPayloads, signedBatch, type SignedBatch } from '../../shared/log/signed-run.js';
 import { workerPath } from '../worker-path.js';
 import type { SignRequest, SignResponse } from './signer-protocol.js';
-
-export interface SignedBatch {
-  header(i: number): Uint8Array;
-  signature(i: number): Uint8Array;
-  hash(i: number): Uint8Array;
-}
 
 export class Signer {
   private nextId = 1;
@@ -71,18 +64,7 @@ export class Signer {
     timestampMs: number,
     items: readonly { payloadType: number; payload: Uint8Array }[],
   ): Promise<SignedBatch> {
-    const n = items.length;
-    const types = new Uint16Array(n);
-    const offsets = new Uint32Array(n + 1);
-    let total = 0;
-    items.forEach((item, i) => {
-      types[i] = item.payloadType;
-      offsets[i] = total;
-      total += item.payload.length;
-    });
-    offsets[n] = total;
-    const payloads = new Uint8Array(total);
-    items.forEach((item, i) => payloads.set(item.payload, offsets[i]));
+    const { types, offsets, payloads } = packPayloads(items);
     await this.ready;
     if (this.failure) throw new DtxError('INTERNAL', 'signer failed', { cause: this.failure });
     const id = this.nextId++;
@@ -94,12 +76,7 @@ export class Signer {
     if (response.error || !response.records || !response.hashes) {
       throw new DtxError('INTERNAL', `signing failed: ${response.error ?? 'empty response'}`);
     }
-    const { records, hashes } = response;
-    return {
-      header: (i) => records.subarray(i * RECORD_BYTES, i * RECORD_BYTES + HEADER_BYTES),
-      signature: (i) => records.subarray(i * RECORD_BYTES + HEADER_BYTES, (i + 1) * RECORD_BYTES),
-      hash: (i) => hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES),
-    };
+    return signedBatch({ records: response.records, hashes: response.hashes });
   }
 
   async close(): Promise<void> {

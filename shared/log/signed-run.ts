@@ -34,6 +34,27 @@ export interface SignedRun {
   hashes: Uint8Array<ArrayBuffer>;
 }
 
+/** Packs payloads into one buffer for a run (transferred to the signer worker, not copied). */
+export function packPayloads(items: readonly { payloadType: number; payload: Uint8Array }[]): {
+  types: Uint16Array<ArrayBuffer>;
+  offsets: Uint32Array<ArrayBuffer>;
+  payloads: Uint8Array<ArrayBuffer>;
+} {
+  const n = items.length;
+  const types = new Uint16Array(n);
+  const offsets = new Uint32Array(n + 1);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    types[i] = items[i]!.payloadType;
+    offsets[i] = total;
+    total += items[i]!.payload.length;
+  }
+  offsets[n] = total;
+  const payloads = new Uint8Array(total);
+  for (let i = 0; i < n; i++) payloads.set(items[i]!.payload, offsets[i]);
+  return { types, offsets, payloads };
+}
+
 export function signRun(key: SigningKey, run: RunToSign): SignedRun {
   const n = run.types.length;
   if (run.offsets.length !== n + 1 || run.offsets[n] !== run.payloads.length) {
@@ -73,4 +94,19 @@ export function signRun(key: SigningKey, run: RunToSign): SignedRun {
     fields.prevHash = hash;
   }
   return { records, hashes };
+}
+
+/** Entry i of a signed run, as views into its buffers. */
+export interface SignedBatch {
+  header(i: number): Uint8Array;
+  signature(i: number): Uint8Array;
+  hash(i: number): Uint8Array;
+}
+
+export function signedBatch({ records, hashes }: SignedRun): SignedBatch {
+  return {
+    header: (i) => records.subarray(i * RECORD_BYTES, i * RECORD_BYTES + HEADER_BYTES),
+    signature: (i) => records.subarray(i * RECORD_BYTES + HEADER_BYTES, (i + 1) * RECORD_BYTES),
+    hash: (i) => hashes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES),
+  };
 }

@@ -53,6 +53,19 @@ describe('Sequencer', () => {
     expect(s.head?.seq).toBe(300);
   });
 
+  it('signs small batches on its own thread when nothing is in flight, in the same chain as the worker\'s groups', async () => {
+    const { log, key, sequencer: s } = await open();
+    // One at a time: each is small and finds the pipeline empty (signed on the main thread).
+    for (let b = 0; b < 5; b++) await s.append(payloads(`small${b}`, 1 + b), { apply: () => {} });
+    // Then small and large ones at once: the first goes inline or to the worker, the rest queue behind it.
+    const mixed = await Promise.all([3, 40, 2, 17, 1, 30].map((n, b) => s.append(payloads(`mixed${b}`, n), { apply: () => {} })));
+    const rows = storedLog(log, s.originIdx);
+    expect(rows).toHaveLength(15 + 93);
+    expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: rows.length }, (_, i) => i + 1));
+    expect((await auditLog(key.publicKey, [rows])).problems).toEqual([]);
+    for (const [b, r] of mixed.entries()) expect(Buffer.from(rows[r[0]!.seq - 1]!.payload).toString()).toBe(`mixed${b}-0`);
+  });
+
   it('refuses appends at once, with nothing stored, once its signer is gone', async () => {
     const { log, sequencer: s } = await open();
     await s.append(payloads('before', 2), { apply: () => {} });
@@ -67,7 +80,8 @@ describe('Sequencer', () => {
     await s.append(payloads('first', 3), { apply: () => {} });
     // The failing batch and those queued behind it: the later ones may have been signed ahead on
     // top of the failed group, so they must be signed again from the committed head.
-    const failing = s.append(payloads('bad', 5), {
+    // More than 16 entries: signed in the worker, not inline, so the later groups are signed ahead on top of it.
+    const failing = s.append(payloads('bad', 20), {
       apply: (i) => {
         if (i === 2) throw new Error('view update failed');
       },
@@ -79,7 +93,7 @@ describe('Sequencer', () => {
     );
     // Let the failing group go to the signer first, so the next ones are signed ahead on top of it.
     await new Promise((resolve) => setImmediate(resolve));
-    const after = Array.from({ length: 4 }, (_, b) => s.append(payloads(`after${b}`, 10), { apply: () => {} }));
+    const after = Array.from({ length: 4 }, (_, b) => s.append(payloads(`after${b}`, 20), { apply: () => {} }));
     expect(await failure).toBeInstanceOf(Error);
     const settled = await Promise.allSettled(after);
     expect(settled.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
@@ -89,7 +103,7 @@ describe('Sequencer', () => {
     expect(stored.map((r) => r.seq)).toEqual(Array.from({ length: stored.length }, (_, i) => i + 1));
     const payloadsStored = stored.map((r) => Buffer.from(r.payload).toString());
     expect(payloadsStored.some((p) => p.startsWith('bad-'))).toBe(false);
-    expect(stored).toHaveLength(3 + 40);
+    expect(stored).toHaveLength(3 + 80);
     // Every batch that resolved is stored, under the seqs it was told.
     for (const r of settled) {
       if (r.status !== 'fulfilled') continue;
