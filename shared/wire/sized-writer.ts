@@ -15,7 +15,19 @@ export function varintSize(n: number): number {
   return size;
 }
 
+/**
+ * Below this length, ASCII strings are measured and copied in JavaScript: crossing into C++ for
+ * Buffer.byteLength and buffer.write costs more than the loop for the short kinds, values, tags
+ * and ids that make up most fields.
+ */
+const SHORT_STRING = 64;
+
 export function stringSize(s: string): number {
+  const n = s.length;
+  if (n < SHORT_STRING) {
+    for (let i = 0; i < n; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s, 'utf8');
+    return n;
+  }
   return Buffer.byteLength(s, 'utf8');
 }
 
@@ -50,6 +62,12 @@ export class SizedWriter {
   /** A string field whose UTF-8 length the caller already measured. */
   string(s: string, byteLength: number): this {
     this.varint(byteLength);
+    if (byteLength === s.length && byteLength < SHORT_STRING) {
+      // ASCII (one byte per UTF-16 unit): copied here, see SHORT_STRING.
+      for (let i = 0; i < byteLength; i++) this.buffer[this.pos + i] = s.charCodeAt(i);
+      this.pos += byteLength;
+      return this;
+    }
     this.pos += this.buffer.write(s, this.pos, byteLength, 'utf8');
     return this;
   }
