@@ -79,10 +79,14 @@ const MAX_GROUPS_IN_FLIGHT = 2;
  */
 const SIGN_HERE_MAX_ENTRIES = 16;
 
-function entryCount(jobs: readonly Job[]): number {
-  let n = 0;
-  for (const job of jobs) n += job.items.length;
-  return n;
+/** The entries of a group's batches, in order. */
+function itemsOf(jobs: readonly Job[]): readonly PendingEntry[] {
+  return jobs.length === 1 ? jobs[0]!.items : jobs.flatMap((job) => job.items);
+}
+
+/** A signed group, ending at the hash of its last entry. */
+function signedGroup(start: { epoch: number; seq: number }, timestampMs: number, signed: SignedBatch, count: number): SignedGroup {
+  return { start, timestampMs, signed, end: { epoch: start.epoch, seq: start.seq + count, hash: new Uint8Array(signed.hash(count - 1)) } };
 }
 
 export class Sequencer {
@@ -188,8 +192,9 @@ export class Sequencer {
         // Every batch taken failed its check: look again.
         continue;
       }
-      if (this.inflight.length === 0 && entryCount(jobs) <= SIGN_HERE_MAX_ENTRIES) this.signAndStoreHere(jobs);
-      else this.inflight.push(this.startGroup(jobs));
+      const items = itemsOf(jobs);
+      if (this.inflight.length === 0 && items.length <= SIGN_HERE_MAX_ENTRIES) this.signAndStoreHere(jobs, items);
+      else this.inflight.push(this.startGroup(jobs, items));
     }
   }
 
@@ -249,14 +254,12 @@ export class Sequencer {
   }
 
   /** A small group while nothing is in flight: signed on this thread and stored at once. */
-  private signAndStoreHere(jobs: Job[]): void {
+  private signAndStoreHere(jobs: readonly Job[], items: readonly PendingEntry[]): void {
     const start = this.current ?? { epoch: OWN_EPOCH, seq: 0, hash: ZERO_HASH };
     const timestampMs = this.nextTimestamp();
-    const items = jobs.length === 1 ? jobs[0]!.items : jobs.flatMap((job) => job.items);
     try {
       const signed = signedBatch(signRun(this.key, { epoch: start.epoch, startSeq: start.seq + 1, prevHash: start.hash, timestampMs, ...packPayloads(items) }));
-      const end = { epoch: start.epoch, seq: start.seq + items.length, hash: new Uint8Array(signed.hash(items.length - 1)) };
-      this.storeGroup(jobs, { start, timestampMs, signed, end });
+      this.storeGroup(jobs, signedGroup(start, timestampMs, signed, items.length));
     } catch (err) {
       for (const job of jobs) job.reject(err);
     }
@@ -269,18 +272,14 @@ export class Sequencer {
     return timestampMs;
   }
 
-  private startGroup(jobs: Job[]): PendingGroup {
+  private startGroup(jobs: Job[], items: readonly PendingEntry[]): PendingGroup {
     const previous = this.inflight.at(-1);
     // Chained on the group before it in the worker (whose hash is not known here yet), or on
     // the committed head, whose hash resets the worker's chain after a failure.
     const start = previous ? { ...previous.end, hash: undefined } : (this.current ?? { epoch: OWN_EPOCH, seq: 0, hash: ZERO_HASH });
     const timestampMs = this.nextTimestamp();
-    const items = jobs.length === 1 ? jobs[0]!.items : jobs.flatMap((job) => job.items);
-    const count = items.length;
-    const end = { epoch: start.epoch, seq: start.seq + count };
-    const signing = this.signer
-      .sign(start, timestampMs, items)
-      .then((signed): SignedGroup => ({ start, timestampMs, signed, end: { ...end, hash: new Uint8Array(signed.hash(count - 1)) } }));
+    const end = { epoch: start.epoch, seq: start.seq + items.length };
+    const signing = this.signer.sign(start, timestampMs, items).then((signed) => signedGroup(start, timestampMs, signed, items.length));
     // A group dropped after an earlier failure is never awaited: its rejection is expected.
     signing.catch(() => undefined);
     return { jobs, end, signing };
