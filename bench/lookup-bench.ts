@@ -8,6 +8,7 @@ import { initCrypto } from '../shared/crypto.js';
 import { dataPath, readAdminToken } from '../server/config/data-dir.js';
 import { openDatabase } from '../server/db/database.js';
 import { IndicatorStore } from '../server/db/indicator-store.js';
+import { SightingStore } from '../server/db/sighting-store.js';
 import { LogStore } from '../server/db/log-store.js';
 import { IndicatorQuery } from '../server/indicators/query.js';
 import type { Dataset } from './dataset.js';
@@ -44,7 +45,7 @@ export async function runInProcessLookups(dataset: Dataset, options: BenchOption
   await initCrypto();
   const db = openDatabase(dataPath(dataset.dir, 'database'), { readonly: true });
   try {
-    const query = new IndicatorQuery(new IndicatorStore(db), new LogStore(db));
+    const query = new IndicatorQuery(new IndicatorStore(db), new LogStore(db), new SightingStore(db));
     const random = new Random(0x10c4);
     for (const pair of draw(dataset.samples, 2_000, random)) query.lookup([pair], OPTIONS);
     progress(`lookup: ${fmt(INPROC_SAMPLES)} single lookups in process at ${fmt(dataset.size)} stored`);

@@ -5,7 +5,7 @@
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { IndicatorInputSchema, Indicator, RetractReason } from '../shared/gen/dtx/v1/indicator_pb.js';
-import { IndicatorService, LookupView, type LookupMatch, type LookupResult, type PublishedItem } from '../shared/gen/dtx/v1/indicator_service_pb.js';
+import { IndicatorService, LookupView, type LookupMatch, type LookupResult, type PublishedItem, type SightingInputSchema } from '../shared/gen/dtx/v1/indicator_service_pb.js';
 import { LogService, type Head } from '../shared/gen/dtx/v1/log_service_pb.js';
 import { NodeService, type GetNodeInfoResponse } from '../shared/gen/dtx/v1/node_service_pb.js';
 import { PeerService, type AddPeerResponse, type GetStatusResponse, type Peer } from '../shared/gen/dtx/v1/peer_service_pb.js';
@@ -16,6 +16,7 @@ import { readLookupMatchesResponse } from '../shared/wire/message-readers.js';
 import { Transport, type TransportOptions } from './transport.js';
 
 export type IndicatorInputInit = MessageInitShape<typeof IndicatorInputSchema>;
+export type SightingInputInit = MessageInitShape<typeof SightingInputSchema>;
 
 export interface LookupOptions {
   includeRetracted?: boolean;
@@ -73,6 +74,12 @@ export class DtxClient {
   async retract(id: string, reason: RetractReason, comment = ''): Promise<number> {
     const response = await this.transport.unary(IndicatorService.method.retractIndicator, { id, reason, comment });
     return Number(response.seq);
+  }
+
+  /** Reports sightings of indicators the node holds; returns each one's log position. */
+  async reportSightings(items: SightingInputInit[]): Promise<number[]> {
+    const response = await this.transport.unary(IndicatorService.method.reportSightings, { items });
+    return response.seqs.map(Number);
   }
 
   /** Adds a member to the node's roster (admin); subscribes to it unless noSubscribe. */

@@ -12,8 +12,10 @@ import { Checkpointer } from './db/checkpointer.js';
 import { openDatabase, type Db } from './db/database.js';
 import { IndicatorStore } from './db/indicator-store.js';
 import { LogStore } from './db/log-store.js';
+import { SightingStore } from './db/sighting-store.js';
 import { Publisher } from './indicators/publisher.js';
 import { IndicatorQuery } from './indicators/query.js';
+import { SightingReporter } from './indicators/sightings.js';
 import { AppendHub } from './log/append-hub.js';
 import { Sequencer } from './log/sequencer.js';
 import type { Signer } from './log/signer.js';
@@ -32,6 +34,7 @@ export interface NodeContext {
   indicatorStore: IndicatorStore;
   sequencer: Sequencer;
   publisher: Publisher;
+  sightings: SightingReporter;
   query: IndicatorQuery;
   /** Wakes whatever follows the logs when any origin's log grows. */
   hub: AppendHub;
@@ -61,6 +64,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
   const db = openDatabase(dataPath(dir, 'database'), { durability: config.durability, cacheMiB: config.cacheMiB });
   const logStore = new LogStore(db);
   const indicatorStore = new IndicatorStore(db);
+  const sightingStore = new SightingStore(db);
   let sequencer: Sequencer | undefined;
   let federation: Federation;
   const nodeId = nodeIdFromPublicKey(key.publicKey);
@@ -88,7 +92,8 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
     indicatorStore,
     sequencer,
     publisher: new Publisher(sequencer, indicatorStore, config.maxBatch, clock),
-    query: new IndicatorQuery(indicatorStore, logStore, clock),
+    sightings: new SightingReporter(sequencer, indicatorStore, logStore, sightingStore, config.maxBatch, clock),
+    query: new IndicatorQuery(indicatorStore, logStore, sightingStore, clock),
     hub,
     federation,
     clock,

@@ -32,6 +32,9 @@ export function indicatorRow(i: Indicator): Row {
     publishedAt: iso(i.publishedAt),
     retracted: i.retracted,
     retractReason: i.retracted ? retractReasonName(i.retractReason) : undefined,
+    seenBy: i.seenBy,
+    falsePositiveBy: i.falsePositiveBy,
+    lastSeen: iso(i.lastSeen),
   };
 }
 

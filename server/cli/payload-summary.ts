@@ -1,7 +1,8 @@
 /** One-line human summaries of log payloads, for `dtx log`. */
 import { fromBinary } from '@bufbuild/protobuf';
-import { IndicatorPayloadSchema, PayloadType, RetractionPayloadSchema } from '../../shared/gen/dtx/v1/log_pb.js';
-import { actionName, retractReasonName, tlpName } from '../../shared/indicator/enums.js';
+import { IndicatorPayloadSchema, PayloadType, RetractionPayloadSchema, SightingPayloadSchema } from '../../shared/gen/dtx/v1/log_pb.js';
+import { actionName, retractReasonName, sightingTypeName, tlpName } from '../../shared/indicator/enums.js';
+import { nodeIdFromPublicKey } from '../../shared/node-id.js';
 import { uuidToString } from '../../shared/uuid.js';
 
 export function payloadTypeName(type: number): string {
@@ -18,6 +19,10 @@ export function describePayload(type: number, payload: Uint8Array): string {
     if (type === PayloadType.RETRACTION) {
       const p = fromBinary(RetractionPayloadSchema, payload);
       return `retract ${uuidToString(p.indicatorId)} (${retractReasonName(p.reason)})`;
+    }
+    if (type === PayloadType.SIGHTING) {
+      const p = fromBinary(SightingPayloadSchema, payload);
+      return `sighting ${uuidToString(p.indicatorId)} of ${nodeIdFromPublicKey(p.indicatorOrigin)} (${sightingTypeName(p.type)})`;
     }
   } catch {
     return `(undecodable ${payload.length}-byte payload)`;

@@ -68,6 +68,7 @@ export class IndicatorStore {
   private readonly retract;
   private readonly selectKey;
   private readonly selectById;
+  private readonly selectOrigins;
   private readonly lookups: Map<string, Statement<unknown[]>>;
   private readonly manyMatches: Map<string, Statement<unknown[]>>;
   private readonly readTransaction: (fn: () => unknown) => unknown;
@@ -82,6 +83,7 @@ export class IndicatorStore {
     this.retract = db.prepare('UPDATE indicators SET retract_reason = ?, retract_entry = ? WHERE id = ? AND origin = ?');
     this.selectKey = db.prepare('SELECT id, origin, version, retract_reason AS retractReason FROM indicators WHERE id = ? AND origin = ?');
     this.selectById = db.prepare(`${JOINED} WHERE i.id = ? ORDER BY i.origin`);
+    this.selectOrigins = db.prepare('SELECT origin FROM indicators WHERE id = ? ORDER BY origin').pluck();
     // One prepared statement per view and filter combination: the planner sees plain equality predicates.
     this.lookups = new Map();
     for (const view of ['full'] as const) {
@@ -125,6 +127,11 @@ export class IndicatorStore {
 
   key(id: Uint8Array, origin: number): IndicatorKeyRow | undefined {
     return this.selectKey.get(id, origin) as IndicatorKeyRow | undefined;
+  }
+
+  /** The origins (local numbers) holding an indicator with this id: almost always one. */
+  originsOf(id: Uint8Array): number[] {
+    return this.selectOrigins.all(id) as number[];
   }
 
   byId(id: Uint8Array): IndicatorEntryRow[] {

@@ -105,6 +105,24 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: 'sightings: what member labs report about indicators',
+    sql: `
+      -- The latest sighting of each reporting lab (an origin) about each indicator. The
+      -- indicator's origin is kept as its public key, not as an origins row: a sighting may
+      -- arrive before the indicator, or name an origin this node does not follow.
+      CREATE TABLE sightings (
+        indicator_id BLOB NOT NULL,
+        indicator_origin BLOB NOT NULL,
+        reporter INTEGER NOT NULL,
+        type INTEGER NOT NULL,
+        observed_at INTEGER NOT NULL,
+        entry INTEGER NOT NULL,
+        PRIMARY KEY (indicator_id, indicator_origin, reporter)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -3,8 +3,10 @@
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
-import { IndicatorSchema, type Indicator, type RetractReason } from '../../shared/gen/dtx/v1/indicator_pb.js';
-import { RetractionPayloadSchema } from '../../shared/gen/dtx/v1/log_pb.js';
+import { IndicatorSchema, SightingType, type Indicator, type RetractReason } from '../../shared/gen/dtx/v1/indicator_pb.js';
+import { RetractionPayloadSchema, SightingPayloadSchema } from '../../shared/gen/dtx/v1/log_pb.js';
+import { PUBLIC_KEY_BYTES } from '../../shared/crypto.js';
+import { DtxError } from '../../shared/errors.js';
 import type { NormalizedIndicator } from '../../shared/indicator/validate.js';
 import { decodeHeader } from '../../shared/log/entry-header.js';
 import { readIndicatorPayload } from '../../shared/log/indicator-payload-reader.js';
@@ -13,6 +15,7 @@ import { uuidToString } from '../../shared/uuid.js';
 import type { IndicatorFields } from '../../shared/wire/indicator-writer.js';
 import { kindByName } from '../../shared/indicator/kinds.js';
 import type { IndicatorEntryRow, NewIndicatorRow } from '../db/indicator-store.js';
+import type { SightingSummary } from '../db/sighting-store.js';
 import { lookupKey } from './lookup-key.js';
 
 export function encodeIndicatorPayload(id: Uint8Array, version: number, n: NormalizedIndicator): Uint8Array {
@@ -23,8 +26,33 @@ export function encodeRetractionPayload(indicatorId: Uint8Array, reason: Retract
   return toBinary(RetractionPayloadSchema, create(RetractionPayloadSchema, { indicatorId, reason, comment }));
 }
 
-/** `origin` is the row's origin as a node id (callers cache it: encoding one per row was costly). */
-export function indicatorFromRow(row: IndicatorEntryRow, origin: string): IndicatorFields {
+export interface SightingFields {
+  indicatorId: Uint8Array;
+  /** The indicator origin's public key. */
+  indicatorOrigin: Uint8Array;
+  type: SightingType;
+  observedMs: number;
+  comment: string;
+}
+
+export function encodeSightingPayload(s: SightingFields): Uint8Array {
+  return toBinary(SightingPayloadSchema, create(SightingPayloadSchema, { ...s, observedMs: BigInt(s.observedMs) }));
+}
+
+/** A sighting payload as signed by its reporter; throws when it is not one this node can index. */
+export function decodeSightingPayload(payload: Uint8Array): SightingFields {
+  const p = fromBinary(SightingPayloadSchema, payload);
+  if (p.indicatorId.length !== 16) throw new DtxError('INVALID_ARGUMENT', `sighting: indicator id of ${p.indicatorId.length} bytes, not 16`);
+  if (p.indicatorOrigin.length !== PUBLIC_KEY_BYTES) throw new DtxError('INVALID_ARGUMENT', `sighting: origin key of ${p.indicatorOrigin.length} bytes, not ${PUBLIC_KEY_BYTES}`);
+  if (p.type !== SightingType.SEEN && p.type !== SightingType.FALSE_POSITIVE) throw new DtxError('INVALID_ARGUMENT', `sighting: unknown type ${p.type}`);
+  return { indicatorId: p.indicatorId, indicatorOrigin: p.indicatorOrigin, type: p.type, observedMs: Number(p.observedMs), comment: p.comment };
+}
+
+/**
+ * `origin` is the row's origin as a node id (callers cache it: encoding one per row was costly);
+ * `sightings` what member labs report about it.
+ */
+export function indicatorFromRow(row: IndicatorEntryRow, origin: string, sightings: SightingSummary): IndicatorFields {
   const header = decodeHeader(row.header);
   const p = readIndicatorPayload(row.payload);
   return {
@@ -50,6 +78,9 @@ export function indicatorFromRow(row: IndicatorEntryRow, origin: string): Indica
     publishedAtMs: header.timestampMs,
     retracted: row.retractReason !== 0,
     retractReason: row.retractReason,
+    seenBy: sightings.seenBy,
+    falsePositiveBy: sightings.falsePositiveBy,
+    lastSeenMs: sightings.lastSeenMs,
   };
 }
 
@@ -63,6 +94,7 @@ export function indicatorMessage(f: IndicatorFields): Indicator {
     validUntil: timestampFromMs(f.validUntilMs),
     seq: BigInt(f.seq),
     publishedAt: timestampFromMs(f.publishedAtMs),
+    lastSeen: f.lastSeenMs === 0 ? undefined : timestampFromMs(f.lastSeenMs),
   });
 }
 

@@ -7,8 +7,9 @@ import { withPathIndex } from '../../shared/indicator/field-path.js';
 import { canonicalValue, kindByName } from '../../shared/indicator/kinds.js';
 import { nodeIdFromPublicKey } from '../../shared/node-id.js';
 import { uuidFromHex, uuidFromString } from '../../shared/uuid.js';
-import { sortedByLookupKey, type IndicatorStore, type LookupKeyQuery } from '../db/indicator-store.js';
+import { sortedByLookupKey, type IndicatorEntryRow, type IndicatorStore, type LookupKeyQuery } from '../db/indicator-store.js';
 import type { LogStore } from '../db/log-store.js';
+import type { SightingStore } from '../db/sighting-store.js';
 import type { IndicatorFields, IndicatorResultFields } from '../../shared/wire/indicator-writer.js';
 import type { LookupMatchFields } from '../../shared/wire/lookup-writers.js';
 import { lookupKey } from './lookup-key.js';
@@ -29,12 +30,13 @@ export interface LookupResult extends IndicatorResultFields {
 export type LookupMatch = LookupMatchFields;
 
 export class IndicatorQuery {
-  /** Node ids by local origin number: few origins, many matches. */
-  private readonly originIds = new Map<number, string>();
+  /** Node ids and keys by local origin number: few origins, many matches. */
+  private readonly origins = new Map<number, { id: string; key: Uint8Array }>();
 
   constructor(
     private readonly indicators: IndicatorStore,
     private readonly logStore: LogStore,
+    private readonly sightings: SightingStore,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -42,7 +44,7 @@ export class IndicatorQuery {
     const rows = this.indicators.byId(uuidFromString(idText, 'id'));
     if (rows.length === 0) throw new DtxError('NOT_FOUND', `no indicator ${idText}`, { details: { field: 'id' } });
     // Ids are UUIDv7 chosen by their origin; should two origins ever claim one, the first stored wins here.
-    return indicatorFromRow(rows[0]!, this.originId(rows[0]!.origin));
+    return this.whole(rows[0]!);
   }
 
   /** Whole indicators; only queries with a match appear. */
@@ -53,7 +55,7 @@ export class IndicatorQuery {
       const results: LookupResult[] = [];
       for (const queryIndex of sortedByLookupKey(resolved)) {
         const rows = this.indicators.lookup(resolved[queryIndex]!, filter);
-        if (rows.length > 0) results.push({ queryIndex, matches: rows.map((row) => indicatorFromRow(row, this.originId(row.origin))) });
+        if (rows.length > 0) results.push({ queryIndex, matches: rows.map((row) => this.whole(row)) });
       }
       return results.sort((a, b) => a.queryIndex - b.queryIndex);
     };
@@ -68,7 +70,7 @@ export class IndicatorQuery {
     return this.indicators.lookupMatchesMany(resolved, filter).map((row) => ({
       queryIndex: row.queryIndex,
       id: uuidFromHex(row.idHex),
-      origin: this.originId(row.origin),
+      origin: this.originOf(row.origin).id,
       version: row.version,
       action: row.action,
       confidence: row.confidence,
@@ -92,14 +94,20 @@ export class IndicatorQuery {
     });
   }
 
-  private originId(origin: number): string {
-    let id = this.originIds.get(origin);
-    if (!id) {
-      const key = this.logStore.origin(origin)?.key;
-      if (!key) throw new DtxError('INTERNAL', `indicator refers to unknown origin ${origin}`);
-      id = nodeIdFromPublicKey(key);
-      this.originIds.set(origin, id);
+  /** An indicator with its signed payload and the sightings member labs report about it. */
+  private whole(row: IndicatorEntryRow): IndicatorFields {
+    const origin = this.originOf(row.origin);
+    return indicatorFromRow(row, origin.id, this.sightings.summary(row.id, origin.key));
+  }
+
+  private originOf(idx: number): { id: string; key: Uint8Array } {
+    let origin = this.origins.get(idx);
+    if (!origin) {
+      const key = this.logStore.origin(idx)?.key;
+      if (!key) throw new DtxError('INTERNAL', `indicator refers to unknown origin ${idx}`);
+      origin = { id: nodeIdFromPublicKey(key), key };
+      this.origins.set(idx, origin);
     }
-    return id;
+    return origin;
   }
 }

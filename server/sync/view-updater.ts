@@ -1,17 +1,20 @@
 /**
  * The indicator view follows every stored entry of every origin: a new indicator or version
  * supersedes the stored one of the same (id, origin) only if it is newer, a retraction drops the
- * indicator out of lookups. Runs inside the applier's transaction.
+ * indicator out of lookups, a sighting replaces its reporter's earlier one of the same
+ * indicator. Runs inside the applier's transaction.
  */
 import { PayloadType } from '../../shared/gen/dtx/v1/log_pb.js';
 import type { IndicatorPayloadFields } from '../../shared/log/indicator-payload-writer.js';
 import type { Logger } from '../../shared/logger.js';
 import type { IndicatorStore } from '../db/indicator-store.js';
-import { decodeRetractionPayload, indicatorRowFromPayload } from '../indicators/mapping.js';
+import type { SightingStore } from '../db/sighting-store.js';
+import { decodeRetractionPayload, decodeSightingPayload, indicatorRowFromPayload } from '../indicators/mapping.js';
 
 export class ViewUpdater {
   constructor(
     private readonly indicators: IndicatorStore,
+    private readonly sightings: SightingStore,
     private readonly logger: Logger,
   ) {}
 
@@ -29,6 +32,11 @@ export class ViewUpdater {
       if (payloadType === PayloadType.RETRACTION) {
         const r = decodeRetractionPayload(payload);
         this.indicators.markRetracted(r.indicatorId, origin, r.reason, rowid);
+      }
+      if (payloadType === PayloadType.SIGHTING) {
+        // Stored whether or not the indicator is here yet: its origin's log may arrive later.
+        const s = decodeSightingPayload(payload);
+        this.sightings.put({ indicatorId: s.indicatorId, indicatorOrigin: s.indicatorOrigin, reporter: origin, type: s.type, observedAtMs: s.observedMs, entry: rowid });
       }
     } catch (err) {
       // Signed by a trusted origin but unreadable here (a newer format): kept in the log, not indexed.

@@ -4,7 +4,7 @@
  * display uses one spelling (TLP 2.0 upper case, actions and reasons lower case).
  */
 import { invalidArgument } from '../errors.js';
-import { Action, RetractReason, Tlp } from '../gen/dtx/v1/indicator_pb.js';
+import { Action, RetractReason, SightingType, Tlp } from '../gen/dtx/v1/indicator_pb.js';
 
 const TLP_BY_NAME: ReadonlyMap<string, Tlp> = new Map([
   ['clear', Tlp.CLEAR],
@@ -36,10 +36,16 @@ const RETRACT_REASON_BY_NAME: ReadonlyMap<string, RetractReason> = new Map([
   ['superseded', RetractReason.SUPERSEDED],
 ]);
 
+const SIGHTING_TYPE_BY_NAME: ReadonlyMap<string, SightingType> = new Map([
+  ['seen', SightingType.SEEN],
+  ['false_positive', SightingType.FALSE_POSITIVE],
+]);
+
 /** Display names, in enum order, for help texts and error messages. */
 export const TLP_NAMES: readonly string[] = Object.values(TLP_DISPLAY);
 export const ACTION_NAMES: readonly string[] = [...ACTION_BY_NAME.keys()];
 export const RETRACT_REASON_NAMES: readonly string[] = [...RETRACT_REASON_BY_NAME.keys()];
+export const SIGHTING_TYPE_NAMES: readonly string[] = [...SIGHTING_TYPE_BY_NAME.keys()];
 
 /** Lower case, one separator: "TLP:Amber+Strict", "amber-strict", "TLP_AMBER_STRICT" all agree. */
 function key(text: string, prefix: RegExp): string {
@@ -65,6 +71,10 @@ export function parseRetractReason(text: string, field: string): RetractReason {
   return lookup(RETRACT_REASON_BY_NAME, text, /^retract_reason_/, 'retract reason', field, RETRACT_REASON_NAMES);
 }
 
+export function parseSightingType(text: string, field: string): SightingType {
+  return lookup(SIGHTING_TYPE_BY_NAME, text, /^sighting_type_/, 'sighting type', field, SIGHTING_TYPE_NAMES);
+}
+
 function nameOf<T extends number>(table: ReadonlyMap<string, T>, value: T): string | undefined {
   for (const [name, v] of table) if (v === value) return name;
   return undefined;
@@ -86,4 +96,9 @@ export function retractReasonName(reason: RetractReason): string {
     nameOf(RETRACT_REASON_BY_NAME, reason) ??
     (reason === RetractReason.UNSPECIFIED ? 'unspecified' : `unknown(${reason})`)
   );
+}
+
+/** "seen", "false_positive"; "unspecified" or "unknown(n)" otherwise. */
+export function sightingTypeName(type: SightingType): string {
+  return nameOf(SIGHTING_TYPE_BY_NAME, type) ?? (type === SightingType.UNSPECIFIED ? 'unspecified' : `unknown(${type})`);
 }

@@ -18,6 +18,11 @@ export interface IndicatorFields extends IndicatorPayloadBody {
   publishedAtMs: number;
   retracted: boolean;
   retractReason: number;
+  /** Sightings held by the node: labs whose latest report is "seen", "false positive". */
+  seenBy: number;
+  falsePositiveBy: number;
+  /** 0: no lab reports having seen it (the Timestamp is left out). */
+  lastSeenMs: number;
 }
 
 export interface IndicatorResultFields {
@@ -45,7 +50,7 @@ function writeTimestamp(w: SizedWriter, field: number, ms: number): void {
  * varints, which SizedWriter leaves to the generated encoder).
  */
 export function writeIndicator(f: IndicatorFields): Uint8Array | undefined {
-  if (f.validFromMs < 0 || f.validUntilMs < 0 || f.publishedAtMs < 0) return undefined;
+  if (f.validFromMs < 0 || f.validUntilMs < 0 || f.publishedAtMs < 0 || f.lastSeenMs < 0) return undefined;
   // Tags of fields 16 and above take two bytes.
   const str = (s: string) => (s === '' ? 0 : lenFieldSize(stringSize(s)));
   const num = (n: number, tagBytes = 1) => (n === 0 ? 0 : tagBytes + varintSize(n));
@@ -57,6 +62,7 @@ export function writeIndicator(f: IndicatorFields): Uint8Array | undefined {
   size += str(f.description) + str(f.normalizer) + num(f.keyEpoch, 2);
   size += num(f.maxDistance, 2) + num(f.epoch, 2) + num(f.seq, 2) + 1 + lenFieldSize(timestampBody(f.publishedAtMs));
   size += (f.retracted ? 3 : 0) + num(f.retractReason, 2);
+  size += num(f.seenBy, 2) + num(f.falsePositiveBy, 2) + (f.lastSeenMs === 0 ? 0 : 1 + lenFieldSize(timestampBody(f.lastSeenMs)));
 
   const w = new SizedWriter(size);
   const s = (field: number, text: string) => text !== '' && w.tag(field, WIRE_LEN).string(text, stringSize(text));
@@ -83,6 +89,9 @@ export function writeIndicator(f: IndicatorFields): Uint8Array | undefined {
   writeTimestamp(w, 20, f.publishedAtMs);
   n(21, f.retracted ? 1 : 0);
   n(22, f.retractReason);
+  n(23, f.seenBy);
+  n(24, f.falsePositiveBy);
+  if (f.lastSeenMs !== 0) writeTimestamp(w, 25, f.lastSeenMs);
   return w.finish();
 }
 

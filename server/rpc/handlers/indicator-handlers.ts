@@ -11,6 +11,7 @@ type Methods = MethodsOf<typeof IndicatorService>;
 export const indicatorPolicy: ServicePolicy<Methods> = {
   publish: ['admin', 'publisher'],
   retractIndicator: ['admin', 'publisher'],
+  reportSightings: ['admin', 'publisher'],
   getIndicator: ['admin', 'publisher', 'analyst', 'importer'],
   lookupIndicators: ['admin', 'publisher', 'analyst', 'importer'],
 };
@@ -40,6 +41,11 @@ export function indicatorHandlers(node: NodeContext): ServiceHandlers<Methods> {
       const { seq } = await node.publisher.retract(request.id, request.reason, request.comment);
       node.logger.info({ seq }, 'indicator retracted');
       return { seq: BigInt(seq) };
+    },
+    reportSightings: async (request) => {
+      const seqs = await node.sightings.report(request.items);
+      node.logger.debug({ count: seqs.length }, 'sightings reported');
+      return { seqs: seqs.map(BigInt) };
     },
   };
 }

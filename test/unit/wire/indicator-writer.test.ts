@@ -35,6 +35,9 @@ function randomIndicator(next: () => number): IndicatorFields {
     publishedAtMs: int(2 ** 45),
     retracted: next() < 0.3,
     retractReason: int(6),
+    seenBy: int(2 ** 32),
+    falsePositiveBy: int(2 ** 32),
+    lastSeenMs: int(2 ** 45),
   };
 }
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dtx/v1/indicator.proto.
  */
 export const file_dtx_v1_indicator: GenFile = /*@__PURE__*/
-  fileDesc("ChZkdHgvdjEvaW5kaWNhdG9yLnByb3RvEgZkdHgudjEimAMKDkluZGljYXRvcklucHV0EgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDQoFdmFsdWUYAyABKAkSGAoDdGxwGAQgASgOMgsuZHR4LnYxLlRscBIXCgpjb25maWRlbmNlGAUgASgNSACIAQESHgoGYWN0aW9uGAYgASgOMg4uZHR4LnYxLkFjdGlvbhIuCgp2YWxpZF9mcm9tGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt2YWxpZF91bnRpbBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdGFncxgJIAMoCRIQCghjYW1wYWlnbhgKIAEoCRISCgp0ZWNobmlxdWVzGAsgAygJEhMKC2Rlc2NyaXB0aW9uGAwgASgJEhIKCm5vcm1hbGl6ZXIYDSABKAkSEQoJa2V5X2Vwb2NoGA4gASgNEhkKDG1heF9kaXN0YW5jZRgPIAEoDUgBiAEBQg0KC19jb25maWRlbmNlQg8KDV9tYXhfZGlzdGFuY2UimgQKCUluZGljYXRvchIKCgJpZBgBIAEoCRIOCgZvcmlnaW4YAiABKAkSDwoHdmVyc2lvbhgDIAEoDRIMCgRraW5kGAQgASgJEg0KBXZhbHVlGAUgASgJEhgKA3RscBgGIAEoDjILLmR0eC52MS5UbHASEgoKY29uZmlkZW5jZRgHIAEoDRIeCgZhY3Rpb24YCCABKA4yDi5kdHgudjEuQWN0aW9uEi4KCnZhbGlkX2Zyb20YCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3ZhbGlkX3VudGlsGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgR0YWdzGAsgAygJEhAKCGNhbXBhaWduGAwgASgJEhIKCnRlY2huaXF1ZXMYDSADKAkSEwoLZGVzY3JpcHRpb24YDiABKAkSEgoKbm9ybWFsaXplchgPIAEoCRIRCglrZXlfZXBvY2gYECABKA0SFAoMbWF4X2Rpc3RhbmNlGBEgASgNEg0KBWVwb2NoGBIgASgNEgsKA3NlcRgTIAEoBBIwCgxwdWJsaXNoZWRfYXQYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXJldHJhY3RlZBgVIAEoCBItCg5yZXRyYWN0X3JlYXNvbhgWIAEoDjIVLmR0eC52MS5SZXRyYWN0UmVhc29uKmoKA1RscBITCg9UTFBfVU5TUEVDSUZJRUQQABINCglUTFBfQ0xFQVIQARINCglUTFBfR1JFRU4QAhINCglUTFBfQU1CRVIQAxIUChBUTFBfQU1CRVJfU1RSSUNUEAQSCwoHVExQX1JFRBAFKmwKBkFjdGlvbhIWChJBQ1RJT05fVU5TUEVDSUZJRUQQABIQCgxBQ1RJT05fQkxPQ0sQARIUChBBQ1RJT05fQ0hBTExFTkdFEAISDwoLQUNUSU9OX0ZMQUcQAxIRCg1BQ1RJT05fUkVWSUVXEAQqpwEKDVJldHJhY3RSZWFzb24SHgoaUkVUUkFDVF9SRUFTT05fVU5TUEVDSUZJRUQQABIhCh1SRVRSQUNUX1JFQVNPTl9GQUxTRV9QT1NJVElWRRABEhoKFlJFVFJBQ1RfUkVBU09OX0VYUElSRUQQAhIYChRSRVRSQUNUX1JFQVNPTl9MRUdBTBADEh0KGVJFVFJBQ1RfUkVBU09OX1NVUEVSU0VERUQQBGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChZkdHgvdjEvaW5kaWNhdG9yLnByb3RvEgZkdHgudjEimAMKDkluZGljYXRvcklucHV0EgoKAmlkGAEgASgJEgwKBGtpbmQYAiABKAkSDQoFdmFsdWUYAyABKAkSGAoDdGxwGAQgASgOMgsuZHR4LnYxLlRscBIXCgpjb25maWRlbmNlGAUgASgNSACIAQESHgoGYWN0aW9uGAYgASgOMg4uZHR4LnYxLkFjdGlvbhIuCgp2YWxpZF9mcm9tGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt2YWxpZF91bnRpbBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEdGFncxgJIAMoCRIQCghjYW1wYWlnbhgKIAEoCRISCgp0ZWNobmlxdWVzGAsgAygJEhMKC2Rlc2NyaXB0aW9uGAwgASgJEhIKCm5vcm1hbGl6ZXIYDSABKAkSEQoJa2V5X2Vwb2NoGA4gASgNEhkKDG1heF9kaXN0YW5jZRgPIAEoDUgBiAEBQg0KC19jb25maWRlbmNlQg8KDV9tYXhfZGlzdGFuY2Ui9QQKCUluZGljYXRvchIKCgJpZBgBIAEoCRIOCgZvcmlnaW4YAiABKAkSDwoHdmVyc2lvbhgDIAEoDRIMCgRraW5kGAQgASgJEg0KBXZhbHVlGAUgASgJEhgKA3RscBgGIAEoDjILLmR0eC52MS5UbHASEgoKY29uZmlkZW5jZRgHIAEoDRIeCgZhY3Rpb24YCCABKA4yDi5kdHgudjEuQWN0aW9uEi4KCnZhbGlkX2Zyb20YCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC3ZhbGlkX3VudGlsGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIMCgR0YWdzGAsgAygJEhAKCGNhbXBhaWduGAwgASgJEhIKCnRlY2huaXF1ZXMYDSADKAkSEwoLZGVzY3JpcHRpb24YDiABKAkSEgoKbm9ybWFsaXplchgPIAEoCRIRCglrZXlfZXBvY2gYECABKA0SFAoMbWF4X2Rpc3RhbmNlGBEgASgNEg0KBWVwb2NoGBIgASgNEgsKA3NlcRgTIAEoBBIwCgxwdWJsaXNoZWRfYXQYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhEKCXJldHJhY3RlZBgVIAEoCBItCg5yZXRyYWN0X3JlYXNvbhgWIAEoDjIVLmR0eC52MS5SZXRyYWN0UmVhc29uEg8KB3NlZW5fYnkYFyABKA0SGQoRZmFsc2VfcG9zaXRpdmVfYnkYGCABKA0SLQoJbGFzdF9zZWVuGBkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCpqCgNUbHASEwoPVExQX1VOU1BFQ0lGSUVEEAASDQoJVExQX0NMRUFSEAESDQoJVExQX0dSRUVOEAISDQoJVExQX0FNQkVSEAMSFAoQVExQX0FNQkVSX1NUUklDVBAEEgsKB1RMUF9SRUQQBSpsCgZBY3Rpb24SFgoSQUNUSU9OX1VOU1BFQ0lGSUVEEAASEAoMQUNUSU9OX0JMT0NLEAESFAoQQUNUSU9OX0NIQUxMRU5HRRACEg8KC0FDVElPTl9GTEFHEAMSEQoNQUNUSU9OX1JFVklFVxAEKqcBCg1SZXRyYWN0UmVhc29uEh4KGlJFVFJBQ1RfUkVBU09OX1VOU1BFQ0lGSUVEEAASIQodUkVUUkFDVF9SRUFTT05fRkFMU0VfUE9TSVRJVkUQARIaChZSRVRSQUNUX1JFQVNPTl9FWFBJUkVEEAISGAoUUkVUUkFDVF9SRUFTT05fTEVHQUwQAxIdChlSRVRSQUNUX1JFQVNPTl9TVVBFUlNFREVEEAQqZwoMU2lnaHRpbmdUeXBlEh0KGVNJR0hUSU5HX1RZUEVfVU5TUEVDSUZJRUQQABIWChJTSUdIVElOR19UWVBFX1NFRU4QARIgChxTSUdIVElOR19UWVBFX0ZBTFNFX1BPU0lUSVZFEAJiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * What a publisher sends: one indicator of a distillation campaign.
@@ -237,6 +237,26 @@ export type Indicator = Message<"dtx.v1.Indicator"> & {
    * @generated from field: dtx.v1.RetractReason retract_reason = 22;
    */
   retractReason: RetractReason;
+
+  /**
+   * Sightings held by this node: the number of labs whose latest report about this indicator
+   * is "seen", and "false positive". Each lab counts once, whatever it reported before.
+   *
+   * @generated from field: uint32 seen_by = 23;
+   */
+  seenBy: number;
+
+  /**
+   * @generated from field: uint32 false_positive_by = 24;
+   */
+  falsePositiveBy: number;
+
+  /**
+   * The latest time a lab reports having seen it; unset when none has.
+   *
+   * @generated from field: google.protobuf.Timestamp last_seen = 25;
+   */
+  lastSeen?: Timestamp | undefined;
 };
 
 /**
@@ -364,4 +384,36 @@ export enum RetractReason {
  */
 export const RetractReasonSchema: GenEnum<RetractReason> = /*@__PURE__*/
   enumDesc(file_dtx_v1_indicator, 2);
+
+/**
+ * What a member lab reports about an indicator (any origin's, its own included).
+ *
+ * @generated from enum dtx.v1.SightingType
+ */
+export enum SightingType {
+  /**
+   * @generated from enum value: SIGHTING_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Seen in the reporting lab's own traffic too: corroboration.
+   *
+   * @generated from enum value: SIGHTING_TYPE_SEEN = 1;
+   */
+  SEEN = 1,
+
+  /**
+   * Matched legitimate use in the reporting lab's traffic.
+   *
+   * @generated from enum value: SIGHTING_TYPE_FALSE_POSITIVE = 2;
+   */
+  FALSE_POSITIVE = 2,
+}
+
+/**
+ * Describes the enum dtx.v1.SightingType.
+ */
+export const SightingTypeSchema: GenEnum<SightingType> = /*@__PURE__*/
+  enumDesc(file_dtx_v1_indicator, 3);
 

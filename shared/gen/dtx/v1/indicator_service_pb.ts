@@ -4,15 +4,17 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Action, Indicator, IndicatorInput, RetractReason } from "./indicator_pb.js";
+import type { Action, Indicator, IndicatorInput, RetractReason, SightingType } from "./indicator_pb.js";
 import { file_dtx_v1_indicator } from "./indicator_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file dtx/v1/indicator_service.proto.
  */
 export const file_dtx_v1_indicator_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5kdHgvdjEvaW5kaWNhdG9yX3NlcnZpY2UucHJvdG8SBmR0eC52MSI3Cg5QdWJsaXNoUmVxdWVzdBIlCgVpdGVtcxgBIAMoCzIWLmR0eC52MS5JbmRpY2F0b3JJbnB1dCI3Cg9QdWJsaXNoUmVzcG9uc2USJAoFaXRlbXMYASADKAsyFS5kdHgudjEuUHVibGlzaGVkSXRlbSI5Cg1QdWJsaXNoZWRJdGVtEgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKA0SCwoDc2VxGAMgASgEIiEKE0dldEluZGljYXRvclJlcXVlc3QSCgoCaWQYASABKAkiPAoUR2V0SW5kaWNhdG9yUmVzcG9uc2USJAoJaW5kaWNhdG9yGAEgASgLMhEuZHR4LnYxLkluZGljYXRvciIqCgtMb29rdXBRdWVyeRIMCgRraW5kGAEgASgJEg0KBXZhbHVlGAIgASgJIpUBChdMb29rdXBJbmRpY2F0b3JzUmVxdWVzdBIkCgdxdWVyaWVzGAEgAygLMhMuZHR4LnYxLkxvb2t1cFF1ZXJ5EhkKEWluY2x1ZGVfcmV0cmFjdGVkGAIgASgIEhcKD2luY2x1ZGVfZXhwaXJlZBgDIAEoCBIgCgR2aWV3GAQgASgOMhIuZHR4LnYxLkxvb2t1cFZpZXciRwoMTG9va3VwUmVzdWx0EhMKC3F1ZXJ5X2luZGV4GAEgASgNEiIKB21hdGNoZXMYAiADKAsyES5kdHgudjEuSW5kaWNhdG9yIq4BCgtMb29rdXBNYXRjaBITCgtxdWVyeV9pbmRleBgBIAEoDRIKCgJpZBgCIAEoCRIOCgZvcmlnaW4YAyABKAkSDwoHdmVyc2lvbhgEIAEoDRIeCgZhY3Rpb24YBSABKA4yDi5kdHgudjEuQWN0aW9uEhIKCmNvbmZpZGVuY2UYBiABKA0SFgoOdmFsaWRfdW50aWxfbXMYByABKAMSEQoJcmV0cmFjdGVkGAggASgIImcKGExvb2t1cEluZGljYXRvcnNSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQuZHR4LnYxLkxvb2t1cFJlc3VsdBIkCgdtYXRjaGVzGAIgAygLMhMuZHR4LnYxLkxvb2t1cE1hdGNoIl0KF1JldHJhY3RJbmRpY2F0b3JSZXF1ZXN0EgoKAmlkGAEgASgJEiUKBnJlYXNvbhgCIAEoDjIVLmR0eC52MS5SZXRyYWN0UmVhc29uEg8KB2NvbW1lbnQYAyABKAkiJwoYUmV0cmFjdEluZGljYXRvclJlc3BvbnNlEgsKA3NlcRgBIAEoBCpYCgpMb29rdXBWaWV3EhsKF0xPT0tVUF9WSUVXX1VOU1BFQ0lGSUVEEAASFAoQTE9PS1VQX1ZJRVdfRlVMTBABEhcKE0xPT0tVUF9WSUVXX01BVENIRVMQAjLHAgoQSW5kaWNhdG9yU2VydmljZRI6CgdQdWJsaXNoEhYuZHR4LnYxLlB1Ymxpc2hSZXF1ZXN0GhcuZHR4LnYxLlB1Ymxpc2hSZXNwb25zZRJJCgxHZXRJbmRpY2F0b3ISGy5kdHgudjEuR2V0SW5kaWNhdG9yUmVxdWVzdBocLmR0eC52MS5HZXRJbmRpY2F0b3JSZXNwb25zZRJVChBMb29rdXBJbmRpY2F0b3JzEh8uZHR4LnYxLkxvb2t1cEluZGljYXRvcnNSZXF1ZXN0GiAuZHR4LnYxLkxvb2t1cEluZGljYXRvcnNSZXNwb25zZRJVChBSZXRyYWN0SW5kaWNhdG9yEh8uZHR4LnYxLlJldHJhY3RJbmRpY2F0b3JSZXF1ZXN0GiAuZHR4LnYxLlJldHJhY3RJbmRpY2F0b3JSZXNwb25zZWIGcHJvdG8z", [file_dtx_v1_indicator]);
+  fileDesc("Ch5kdHgvdjEvaW5kaWNhdG9yX3NlcnZpY2UucHJvdG8SBmR0eC52MSI3Cg5QdWJsaXNoUmVxdWVzdBIlCgVpdGVtcxgBIAMoCzIWLmR0eC52MS5JbmRpY2F0b3JJbnB1dCI3Cg9QdWJsaXNoUmVzcG9uc2USJAoFaXRlbXMYASADKAsyFS5kdHgudjEuUHVibGlzaGVkSXRlbSI5Cg1QdWJsaXNoZWRJdGVtEgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKA0SCwoDc2VxGAMgASgEIiEKE0dldEluZGljYXRvclJlcXVlc3QSCgoCaWQYASABKAkiPAoUR2V0SW5kaWNhdG9yUmVzcG9uc2USJAoJaW5kaWNhdG9yGAEgASgLMhEuZHR4LnYxLkluZGljYXRvciIqCgtMb29rdXBRdWVyeRIMCgRraW5kGAEgASgJEg0KBXZhbHVlGAIgASgJIpUBChdMb29rdXBJbmRpY2F0b3JzUmVxdWVzdBIkCgdxdWVyaWVzGAEgAygLMhMuZHR4LnYxLkxvb2t1cFF1ZXJ5EhkKEWluY2x1ZGVfcmV0cmFjdGVkGAIgASgIEhcKD2luY2x1ZGVfZXhwaXJlZBgDIAEoCBIgCgR2aWV3GAQgASgOMhIuZHR4LnYxLkxvb2t1cFZpZXciRwoMTG9va3VwUmVzdWx0EhMKC3F1ZXJ5X2luZGV4GAEgASgNEiIKB21hdGNoZXMYAiADKAsyES5kdHgudjEuSW5kaWNhdG9yIq4BCgtMb29rdXBNYXRjaBITCgtxdWVyeV9pbmRleBgBIAEoDRIKCgJpZBgCIAEoCRIOCgZvcmlnaW4YAyABKAkSDwoHdmVyc2lvbhgEIAEoDRIeCgZhY3Rpb24YBSABKA4yDi5kdHgudjEuQWN0aW9uEhIKCmNvbmZpZGVuY2UYBiABKA0SFgoOdmFsaWRfdW50aWxfbXMYByABKAMSEQoJcmV0cmFjdGVkGAggASgIImcKGExvb2t1cEluZGljYXRvcnNSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQuZHR4LnYxLkxvb2t1cFJlc3VsdBIkCgdtYXRjaGVzGAIgAygLMhMuZHR4LnYxLkxvb2t1cE1hdGNoIl0KF1JldHJhY3RJbmRpY2F0b3JSZXF1ZXN0EgoKAmlkGAEgASgJEiUKBnJlYXNvbhgCIAEoDjIVLmR0eC52MS5SZXRyYWN0UmVhc29uEg8KB2NvbW1lbnQYAyABKAkiJwoYUmV0cmFjdEluZGljYXRvclJlc3BvbnNlEgsKA3NlcRgBIAEoBCKRAQoNU2lnaHRpbmdJbnB1dBIKCgJpZBgBIAEoCRIOCgZvcmlnaW4YAiABKAkSIgoEdHlwZRgDIAEoDjIULmR0eC52MS5TaWdodGluZ1R5cGUSLwoLb2JzZXJ2ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2NvbW1lbnQYBSABKAkiPgoWUmVwb3J0U2lnaHRpbmdzUmVxdWVzdBIkCgVpdGVtcxgBIAMoCzIVLmR0eC52MS5TaWdodGluZ0lucHV0IicKF1JlcG9ydFNpZ2h0aW5nc1Jlc3BvbnNlEgwKBHNlcXMYASADKAQqWAoKTG9va3VwVmlldxIbChdMT09LVVBfVklFV19VTlNQRUNJRklFRBAAEhQKEExPT0tVUF9WSUVXX0ZVTEwQARIXChNMT09LVVBfVklFV19NQVRDSEVTEAIymwMKEEluZGljYXRvclNlcnZpY2USOgoHUHVibGlzaBIWLmR0eC52MS5QdWJsaXNoUmVxdWVzdBoXLmR0eC52MS5QdWJsaXNoUmVzcG9uc2USSQoMR2V0SW5kaWNhdG9yEhsuZHR4LnYxLkdldEluZGljYXRvclJlcXVlc3QaHC5kdHgudjEuR2V0SW5kaWNhdG9yUmVzcG9uc2USVQoQTG9va3VwSW5kaWNhdG9ycxIfLmR0eC52MS5Mb29rdXBJbmRpY2F0b3JzUmVxdWVzdBogLmR0eC52MS5Mb29rdXBJbmRpY2F0b3JzUmVzcG9uc2USVQoQUmV0cmFjdEluZGljYXRvchIfLmR0eC52MS5SZXRyYWN0SW5kaWNhdG9yUmVxdWVzdBogLmR0eC52MS5SZXRyYWN0SW5kaWNhdG9yUmVzcG9uc2USUgoPUmVwb3J0U2lnaHRpbmdzEh4uZHR4LnYxLlJlcG9ydFNpZ2h0aW5nc1JlcXVlc3QaHy5kdHgudjEuUmVwb3J0U2lnaHRpbmdzUmVzcG9uc2ViBnByb3RvMw", [file_dtx_v1_indicator, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message dtx.v1.PublishRequest
@@ -320,6 +322,87 @@ export const RetractIndicatorResponseSchema: GenMessage<RetractIndicatorResponse
   messageDesc(file_dtx_v1_indicator_service, 11);
 
 /**
+ * @generated from message dtx.v1.SightingInput
+ */
+export type SightingInput = Message<"dtx.v1.SightingInput"> & {
+  /**
+   * The indicator's id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Node id of the indicator's origin. May be empty when exactly one origin holds the id here.
+   *
+   * @generated from field: string origin = 2;
+   */
+  origin: string;
+
+  /**
+   * @generated from field: dtx.v1.SightingType type = 3;
+   */
+  type: SightingType;
+
+  /**
+   * When the lab observed it; unset means now. At most five minutes ahead of the node's clock.
+   *
+   * @generated from field: google.protobuf.Timestamp observed_at = 4;
+   */
+  observedAt?: Timestamp | undefined;
+
+  /**
+   * A note for analysts; never raw identifiers.
+   *
+   * @generated from field: string comment = 5;
+   */
+  comment: string;
+};
+
+/**
+ * Describes the message dtx.v1.SightingInput.
+ * Use `create(SightingInputSchema)` to create a new message.
+ */
+export const SightingInputSchema: GenMessage<SightingInput> = /*@__PURE__*/
+  messageDesc(file_dtx_v1_indicator_service, 12);
+
+/**
+ * @generated from message dtx.v1.ReportSightingsRequest
+ */
+export type ReportSightingsRequest = Message<"dtx.v1.ReportSightingsRequest"> & {
+  /**
+   * @generated from field: repeated dtx.v1.SightingInput items = 1;
+   */
+  items: SightingInput[];
+};
+
+/**
+ * Describes the message dtx.v1.ReportSightingsRequest.
+ * Use `create(ReportSightingsRequestSchema)` to create a new message.
+ */
+export const ReportSightingsRequestSchema: GenMessage<ReportSightingsRequest> = /*@__PURE__*/
+  messageDesc(file_dtx_v1_indicator_service, 13);
+
+/**
+ * @generated from message dtx.v1.ReportSightingsResponse
+ */
+export type ReportSightingsResponse = Message<"dtx.v1.ReportSightingsResponse"> & {
+  /**
+   * The log position of each sighting, in request order.
+   *
+   * @generated from field: repeated uint64 seqs = 1;
+   */
+  seqs: bigint[];
+};
+
+/**
+ * Describes the message dtx.v1.ReportSightingsResponse.
+ * Use `create(ReportSightingsResponseSchema)` to create a new message.
+ */
+export const ReportSightingsResponseSchema: GenMessage<ReportSightingsResponse> = /*@__PURE__*/
+  messageDesc(file_dtx_v1_indicator_service, 14);
+
+/**
  * How much a lookup returns per match.
  *
  * @generated from enum dtx.v1.LookupView
@@ -401,6 +484,17 @@ export const IndicatorService: GenService<{
     methodKind: "unary";
     input: typeof RetractIndicatorRequestSchema;
     output: typeof RetractIndicatorResponseSchema;
+  },
+  /**
+   * Reports sightings (seen too, or false positive) of indicators this node holds, from any
+   * origin, into this node's log. All or nothing, like Publish. Answered only after commit.
+   *
+   * @generated from rpc dtx.v1.IndicatorService.ReportSightings
+   */
+  reportSightings: {
+    methodKind: "unary";
+    input: typeof ReportSightingsRequestSchema;
+    output: typeof ReportSightingsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_dtx_v1_indicator_service, 0);

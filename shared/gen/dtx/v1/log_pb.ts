@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Action, RetractReason, Tlp } from "./indicator_pb.js";
+import type { Action, RetractReason, SightingType, Tlp } from "./indicator_pb.js";
 import { file_dtx_v1_indicator } from "./indicator_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dtx/v1/log.proto.
  */
 export const file_dtx_v1_log: GenFile = /*@__PURE__*/
-  fileDesc("ChBkdHgvdjEvbG9nLnByb3RvEgZkdHgudjEiOwoFRW50cnkSDgoGaGVhZGVyGAEgASgMEhEKCXNpZ25hdHVyZRgCIAEoDBIPCgdwYXlsb2FkGAMgASgMIs8CChBJbmRpY2F0b3JQYXlsb2FkEgoKAmlkGAEgASgMEg8KB3ZlcnNpb24YAiABKA0SDAoEa2luZBgDIAEoCRINCgV2YWx1ZRgEIAEoCRIYCgN0bHAYBSABKA4yCy5kdHgudjEuVGxwEhIKCmNvbmZpZGVuY2UYBiABKA0SHgoGYWN0aW9uGAcgASgOMg4uZHR4LnYxLkFjdGlvbhIVCg12YWxpZF9mcm9tX21zGAggASgDEhYKDnZhbGlkX3VudGlsX21zGAkgASgDEgwKBHRhZ3MYCiADKAkSEAoIY2FtcGFpZ24YCyABKAkSEgoKdGVjaG5pcXVlcxgMIAMoCRITCgtkZXNjcmlwdGlvbhgNIAEoCRISCgpub3JtYWxpemVyGA4gASgJEhEKCWtleV9lcG9jaBgPIAEoDRIUCgxtYXhfZGlzdGFuY2UYECABKA0iYQoRUmV0cmFjdGlvblBheWxvYWQSFAoMaW5kaWNhdG9yX2lkGAEgASgMEiUKBnJlYXNvbhgCIAEoDjIVLmR0eC52MS5SZXRyYWN0UmVhc29uEg8KB2NvbW1lbnQYAyABKAkqswEKC1BheWxvYWRUeXBlEhwKGFBBWUxPQURfVFlQRV9VTlNQRUNJRklFRBAAEhoKFlBBWUxPQURfVFlQRV9JTkRJQ0FUT1IQARIbChdQQVlMT0FEX1RZUEVfUkVUUkFDVElPThACEhkKFVBBWUxPQURfVFlQRV9TSUdIVElORxADEhkKFVBBWUxPQURfVFlQRV9DQU1QQUlHThAEEhcKE1BBWUxPQURfVFlQRV9TRUFMRUQQBWIGcHJvdG8z", [file_dtx_v1_indicator]);
+  fileDesc("ChBkdHgvdjEvbG9nLnByb3RvEgZkdHgudjEiOwoFRW50cnkSDgoGaGVhZGVyGAEgASgMEhEKCXNpZ25hdHVyZRgCIAEoDBIPCgdwYXlsb2FkGAMgASgMIs8CChBJbmRpY2F0b3JQYXlsb2FkEgoKAmlkGAEgASgMEg8KB3ZlcnNpb24YAiABKA0SDAoEa2luZBgDIAEoCRINCgV2YWx1ZRgEIAEoCRIYCgN0bHAYBSABKA4yCy5kdHgudjEuVGxwEhIKCmNvbmZpZGVuY2UYBiABKA0SHgoGYWN0aW9uGAcgASgOMg4uZHR4LnYxLkFjdGlvbhIVCg12YWxpZF9mcm9tX21zGAggASgDEhYKDnZhbGlkX3VudGlsX21zGAkgASgDEgwKBHRhZ3MYCiADKAkSEAoIY2FtcGFpZ24YCyABKAkSEgoKdGVjaG5pcXVlcxgMIAMoCRITCgtkZXNjcmlwdGlvbhgNIAEoCRISCgpub3JtYWxpemVyGA4gASgJEhEKCWtleV9lcG9jaBgPIAEoDRIUCgxtYXhfZGlzdGFuY2UYECABKA0iiwEKD1NpZ2h0aW5nUGF5bG9hZBIUCgxpbmRpY2F0b3JfaWQYASABKAwSGAoQaW5kaWNhdG9yX29yaWdpbhgCIAEoDBIiCgR0eXBlGAMgASgOMhQuZHR4LnYxLlNpZ2h0aW5nVHlwZRITCgtvYnNlcnZlZF9tcxgEIAEoAxIPCgdjb21tZW50GAUgASgJImEKEVJldHJhY3Rpb25QYXlsb2FkEhQKDGluZGljYXRvcl9pZBgBIAEoDBIlCgZyZWFzb24YAiABKA4yFS5kdHgudjEuUmV0cmFjdFJlYXNvbhIPCgdjb21tZW50GAMgASgJKrMBCgtQYXlsb2FkVHlwZRIcChhQQVlMT0FEX1RZUEVfVU5TUEVDSUZJRUQQABIaChZQQVlMT0FEX1RZUEVfSU5ESUNBVE9SEAESGwoXUEFZTE9BRF9UWVBFX1JFVFJBQ1RJT04QAhIZChVQQVlMT0FEX1RZUEVfU0lHSFRJTkcQAxIZChVQQVlMT0FEX1RZUEVfQ0FNUEFJR04QBBIXChNQQVlMT0FEX1RZUEVfU0VBTEVEEAViBnByb3RvMw", [file_dtx_v1_indicator]);
 
 /**
  * One entry of an origin's signed, hash-chained log, exactly as signed and stored.
@@ -143,6 +143,51 @@ export const IndicatorPayloadSchema: GenMessage<IndicatorPayload> = /*@__PURE__*
   messageDesc(file_dtx_v1_log, 1);
 
 /**
+ * Payload of PAYLOAD_TYPE_SIGHTING: the entry's origin (the reporting lab) says it saw an
+ * indicator of any origin too, or that it is a false positive there. A lab's later sighting of
+ * the same indicator replaces its earlier one.
+ *
+ * @generated from message dtx.v1.SightingPayload
+ */
+export type SightingPayload = Message<"dtx.v1.SightingPayload"> & {
+  /**
+   * The indicator: its 16-byte id and the 32-byte public key of the origin that published it.
+   *
+   * @generated from field: bytes indicator_id = 1;
+   */
+  indicatorId: Uint8Array;
+
+  /**
+   * @generated from field: bytes indicator_origin = 2;
+   */
+  indicatorOrigin: Uint8Array;
+
+  /**
+   * @generated from field: dtx.v1.SightingType type = 3;
+   */
+  type: SightingType;
+
+  /**
+   * When the reporting lab observed it (Unix milliseconds).
+   *
+   * @generated from field: int64 observed_ms = 4;
+   */
+  observedMs: bigint;
+
+  /**
+   * @generated from field: string comment = 5;
+   */
+  comment: string;
+};
+
+/**
+ * Describes the message dtx.v1.SightingPayload.
+ * Use `create(SightingPayloadSchema)` to create a new message.
+ */
+export const SightingPayloadSchema: GenMessage<SightingPayload> = /*@__PURE__*/
+  messageDesc(file_dtx_v1_log, 2);
+
+/**
  * Payload of PAYLOAD_TYPE_RETRACTION: withdraws an indicator of the same origin, permanently.
  *
  * @generated from message dtx.v1.RetractionPayload
@@ -169,7 +214,7 @@ export type RetractionPayload = Message<"dtx.v1.RetractionPayload"> & {
  * Use `create(RetractionPayloadSchema)` to create a new message.
  */
 export const RetractionPayloadSchema: GenMessage<RetractionPayload> = /*@__PURE__*/
-  messageDesc(file_dtx_v1_log, 2);
+  messageDesc(file_dtx_v1_log, 3);
 
 /**
  * The kind of payload an entry carries (header field "payload type").
