@@ -7,7 +7,7 @@ describe.concurrent('help', () => {
   it('dtx --help lists every command and how client commands find their node', async () => {
     const r = await dtx(['--help']);
     expect(r.code).toBe(0);
-    for (const command of ['init', 'start', 'publish', 'get', 'query', 'retract', 'log', 'verify']) {
+    for (const command of ['init', 'start', 'publish', 'get', 'query', 'retract', 'sighting', 'log', 'verify']) {
       expect(r.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }
     for (const hint of ['--data', '--node', '--token', 'DTX_NODE', 'DTX_TOKEN']) expect(r.stdout).toContain(hint);

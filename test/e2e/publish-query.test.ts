@@ -208,3 +208,43 @@ describe('retract', () => {
     expect(await dtxJson<LogRow[]>(['log', '--data', dir, '--after', String(retractSeq), '--json'])).toEqual([]);
   });
 });
+
+describe('sighting', () => {
+  const value = 'sighted.example.org';
+  let id: string;
+
+  beforeAll(async () => {
+    const [row] = await dtxJson<PublishedRow[]>(['publish', '--data', dir, '--kind', 'infra.domain', '--value', value, '--tlp', 'GREEN', '--json']);
+    id = row!.id;
+  });
+
+  it('sighting ID reports it seen; get shows the count and the last time seen; the log shows the entry', async () => {
+    const out = await dtxJson<{ id: string; sighting: string; seq: number }>([
+      'sighting', id, '--observed-at', '2026-01-02T03:04:05Z', '--comment', 'same reseller', '--data', dir, '--json',
+    ]);
+    expect(out).toMatchObject({ id, sighting: 'seen' });
+    const got = await dtxJson<IndicatorRow & { seenBy: number; falsePositiveBy: number; lastSeen?: string }>(['get', id, '--data', dir, '--json']);
+    expect(got).toMatchObject({ seenBy: 1, falsePositiveBy: 0, lastSeen: '2026-01-02T03:04:05.000Z' });
+    const log = await dtxJson<LogRow[]>(['log', '--data', dir, '--after', String(Number(out.seq) - 1), '--json']);
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({ seq: Number(out.seq), type: 'sighting' });
+    expect(log[0]!.summary).toContain(id);
+    expect(log[0]!.summary).toContain('seen');
+  });
+
+  it('--type false_positive replaces this lab\'s earlier report', async () => {
+    await dtxJson(['sighting', id, '--type', 'false_positive', '--data', dir, '--json']);
+    const got = await dtxJson<{ seenBy: number; falsePositiveBy: number; lastSeen?: string }>(['get', id, '--data', dir, '--json']);
+    expect(got).toMatchObject({ seenBy: 0, falsePositiveBy: 1 });
+    expect(got.lastSeen).toBeUndefined();
+  });
+
+  it('bad input is one error line naming the flag, and appends nothing', async () => {
+    const before = await logLength(dir);
+    expectDtxError(await dtx(['sighting', 'not-a-uuid', '--data', dir]), 'INVALID_ARGUMENT', /\bid\b/);
+    expectDtxError(await dtx(['sighting', id, '--origin', 'dtxnope', '--data', dir]), 'INVALID_ARGUMENT', /origin/);
+    expectDtxError(await dtx(['sighting', id, '--observed-at', 'yesterday', '--data', dir]), 'INVALID_ARGUMENT', /observed-at/);
+    expectDtxError(await dtx(['sighting', '01900000-0000-7000-8000-000000000000', '--data', dir]), 'NOT_FOUND');
+    expect(await logLength(dir)).toBe(before);
+  });
+});
