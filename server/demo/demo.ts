@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DtxClient } from '../../client/index.js';
 import { silentLogger } from '../../shared/logger.js';
+import { SightingType } from '../../shared/gen/dtx/v1/indicator_pb.js';
 import { initDataDir, readAdminToken } from '../config/data-dir.js';
 import { DtxNode } from '../node.js';
 import { DEMO_CAMPAIGN, demoCampaign, demoFollowUp } from './demo-campaign.js';
@@ -64,12 +65,16 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     }
     const [a, b, c] = labs as [Lab, Lab, Lab];
 
-    // Every lab is a member (trusted origin) of the others; only neighbours subscribe.
-    for (const from of labs) {
-      for (const to of labs) {
-        if (from === to) continue;
-        const neighbour = Math.abs(labs.indexOf(from) - labs.indexOf(to)) === 1;
-        await from.client.addPeer({ id: to.node.nodeId, url: to.node.grpcAddress, name: to.name, noSubscribe: !neighbour });
+    // Every lab is a member (trusted origin) of the others; only neighbours subscribe. Trust
+    // comes first: a subscription dialled before the other side trusts the dialler is refused
+    // and retried only after a back-off, which would show up as seconds in the timings below.
+    for (const subscribe of [false, true]) {
+      for (const from of labs) {
+        for (const to of labs) {
+          const neighbour = Math.abs(labs.indexOf(from) - labs.indexOf(to)) === 1;
+          if (from === to || (subscribe && !neighbour)) continue;
+          await from.client.addPeer({ id: to.node.nodeId, url: to.node.grpcAddress, name: to.name, noSubscribe: !subscribe });
+        }
       }
     }
     say('linked in a chain: Lab A <-> Lab B <-> Lab C (each trusts all three; neighbours subscribe)');
@@ -88,6 +93,15 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const [hit] = await c.client.lookup([{ kind: 'network.ip', value: '198.51.100.23' }]);
     const match = hit?.matches[0];
     say(`3. Lab C looks up 198.51.100.23: ${match ? `match from ${match.origin === a.node.nodeId ? 'Lab A' : match.origin}, confidence ${match.confidence}, campaign ${match.campaign}` : 'no match (unexpected)'}`);
+    if (match) {
+      // Corroboration flows back: C's sighting is an entry of C's log, relayed to A by B.
+      const t1 = performance.now();
+      await c.client.reportSightings([{ id: match.id, type: SightingType.SEEN, comment: 'same proxy range here' }]);
+      const sightedAt = Date.now() + TIMEOUT_MS;
+      let seenBy = 0;
+      while ((seenBy = (await a.client.getIndicator(match.id)).seenBy) === 0 && Date.now() < sightedAt) await new Promise((r) => setTimeout(r, 10));
+      say(`   Lab C reports it seen in its own traffic: Lab A counts ${seenBy} corroborating lab after ${(performance.now() - t1).toFixed(1)} ms`);
+    }
     say('');
 
     const originIdx = a.node.context.logStore.originByKey(a.node.context.key.publicKey)!.idx;

@@ -191,6 +191,8 @@ export class Applier {
       }
       if (!this.roster.trusts(originId)) {
         for (const { entry, header } of group.items) reject(originId, entry, header, 'UNKNOWN_ORIGIN', `origin ${originId} is not in this node's roster`);
+        // Like any refusal, for the rest of this stream; trusting the origin later starts a new one.
+        stream.rejected.set(originId, 'UNKNOWN_ORIGIN');
         continue;
       }
       const origin = this.logStore.originByKey(group.key);

@@ -89,7 +89,12 @@ export class Federation {
     );
     this.roster.onChange(({ kind, peer }) => {
       if (kind === 'removed') for (const controller of this.streams.get(peer.nodeId) ?? []) controller.abort(REMOVED);
-      if (this.started) void this.reconcile();
+      // Streams that refused the new member's entries as unknown would go on refusing them:
+      // they are replaced, and the new streams bring those entries again.
+      const stale = kind === 'removed' ? [] : this.takeLinks((link) => link.refusedAsUnknown(peer.nodeId));
+      void Promise.all(stale.map((link) => link.stop())).then(() => {
+        if (this.started) return this.reconcile();
+      });
     });
   }
 
@@ -123,6 +128,17 @@ export class Federation {
         if (set.size === 0) this.streams.delete(peer);
       },
     };
+  }
+
+  /** Removes and returns the links that match; reconcile() then starts fresh ones. */
+  private takeLinks(match: (link: PeerLink) => boolean): PeerLink[] {
+    const taken: PeerLink[] = [];
+    for (const [id, link] of this.links) {
+      if (!match(link)) continue;
+      this.links.delete(id);
+      taken.push(link);
+    }
+    return taken;
   }
 
   private async reconcile(): Promise<void> {

@@ -40,6 +40,8 @@ export class PeerLink {
   readonly heads = new Map<string, PeerHead>();
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
+  /** The current stream's positions and refusals; undefined between streams. */
+  private stream: StreamState | undefined;
 
   constructor(
     readonly peer: PeerRow,
@@ -58,6 +60,14 @@ export class PeerLink {
     await this.running;
   }
 
+  /**
+   * Whether the current stream refused `origin` as unknown. A stream refuses the rest of an
+   * origin after refusing one entry, so trusting that origin later needs a new stream.
+   */
+  refusedAsUnknown(origin: string): boolean {
+    return this.stream?.rejected.get(origin) === 'UNKNOWN_ORIGIN';
+  }
+
   private progress = { atMs: 0, applied: 0 };
 
   /** A long catch-up logs how it goes every PROGRESS_MS, so an operator is never left guessing. */
@@ -72,7 +82,6 @@ export class PeerLink {
 
   private async run(): Promise<void> {
     const { deps, peer } = this;
-    let stream: StreamState | undefined;
     const events = resumableSubscription({
       address: peer.url,
       cursors: deps.cursors,
@@ -92,19 +101,20 @@ export class PeerLink {
           if (event.attempt > 1) this.state = 'reconnecting';
           break;
         case 'opened':
-          stream = newStreamState(event.cursors.map((c) => ({ origin: c.origin, epoch: c.epoch, seq: Number(c.seq) })));
+          this.stream = newStreamState(event.cursors.map((c) => ({ origin: c.origin, epoch: c.epoch, seq: Number(c.seq) })));
           this.state = 'connected';
           this.connectedSince = deps.clock();
           deps.logger.info({ peer: peer.nodeId }, 'subscribed to peer');
           break;
         case 'message': {
           const { entries, heads } = event.response;
-          if (entries.length > 0) await deps.applier.apply(peer.nodeId, entries, stream!, this.counters);
+          if (entries.length > 0) await deps.applier.apply(peer.nodeId, entries, this.stream!, this.counters);
           for (const h of heads) this.heads.set(h.origin, { epoch: h.epoch, seq: Number(h.seq), timestampMs: Number(h.timestampMs) });
           this.reportProgress();
           break;
         }
         case 'failed':
+          this.stream = undefined;
           this.state = 'reconnecting';
           this.lastError = event.error.message;
           this.connectedSince = 0;

@@ -92,6 +92,7 @@ describe('dtx peer, status and demo', () => {
     const r = await dtx(['demo']);
     expectOk(r);
     expect(r.stdout).toMatch(/Lab C after [\d.]+ ms \(2 hops/);
+    expect(r.stdout).toMatch(/Lab A counts 1 corroborating lab after [\d.]+ ms/);
     expect(r.stdout).toMatch(/Lab C caught it: MALFORMED_ENTRY/);
     expect(r.stdout).toContain('removed their data');
   });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { emailInput, sampleInputs } from '../../_util/samples.js';
-import { addPeer, headsOf, link, startNetwork, stopAll, trustAll, waitForConvergence } from '../../_util/test-network.js';
+import { addPeer, headsOf, link, startNetwork, stopAll, trustAll, waitFor, waitForConvergence } from '../../_util/test-network.js';
 import type { TestNode } from '../../_util/test-node.js';
 import { RetractReason } from '../../../shared/gen/dtx/v1/indicator_pb.js';
 
@@ -69,5 +69,23 @@ describe('federation topologies', () => {
       expect(peers.reduce((sum, p) => sum + p.applied, 0)).toBe(3 * sampleInputs().length);
       expect(peers.every((p) => Object.keys(p.rejected).length === 0)).toBe(true);
     }
+  });
+
+  it('a member trusted later gets its entries through a relay whose stream refused them before', async () => {
+    nodes = await startNetwork(3);
+    const [a, c, d] = nodes as [TestNode, TestNode, TestNode];
+    await link(a, c);
+    // D follows C only, and does not trust A yet: A's entries relayed by C are refused.
+    await addPeer(c, d, { subscribe: false });
+    await addPeer(d, c);
+    await a.client.publish(sampleInputs('later'));
+    await waitFor(() => d.node.context.federation.peerStatus().some((p) => (p.rejected.UNKNOWN_ORIGIN ?? 0) > 0), 'D refusing A as unknown');
+    expect(headsOf(d).get(a.node.nodeId)).toBeUndefined();
+
+    // Trusting A, without subscribing to it: the relay's new stream brings A's log.
+    await addPeer(d, a, { subscribe: false });
+    await waitFor(() => headsOf(d).get(a.node.nodeId) === headsOf(a).get(a.node.nodeId), "A's head at D");
+    await a.client.publish([emailInput('later-live')]);
+    await waitFor(() => headsOf(d).get(a.node.nodeId) === headsOf(a).get(a.node.nodeId), "A's next entry at D");
   });
 });
