@@ -12,6 +12,7 @@ import { SightingStore } from '../server/db/sighting-store.js';
 import { LogStore } from '../server/db/log-store.js';
 import { IndicatorQuery } from '../server/indicators/query.js';
 import type { Dataset } from './dataset.js';
+import { measureGrpcFloor } from './grpc-floor.js';
 import { randomPair, type LookupPair } from './indicator-mix.js';
 import { median, percentile, type Results } from './metrics.js';
 import { startNodeProcess } from './node-process.js';
@@ -96,6 +97,7 @@ export async function runGrpcLookups(dataset: Dataset, options: BenchOptions, re
     }
 
     await unaryFloor(client, options, results);
+    await measureGrpcFloor(warmup, options.quick ? 1_000 : 3_000, results);
     progress(`lookup: ${fmt(grpcSamples(options))} single lookups over gRPC, one at a time`);
     const budget = new Budget('lookup over gRPC', options.quick ? 20_000 : 60_000);
     const latencies: number[] = [];
