@@ -72,7 +72,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
   try {
     sequencer = Sequencer.open(db, logStore, key, clock, options.signer);
     sequencer.onAppended((origin, head) => hub.notify(origin, head));
-    federation = new Federation({ db, key, nodeId, config, logStore, indicatorStore, hub, logger: options.logger, clock });
+    federation = new Federation({ db, key, nodeId, config, logStore, indicatorStore, sightingStore, hub, logger: options.logger, clock });
   } catch (err) {
     // The signer worker would keep the process alive.
     await sequencer?.close();

@@ -21,7 +21,7 @@ import type { Logger } from '../../shared/logger.js';
 import { nodeIdFromPublicKey } from '../../shared/node-id.js';
 import { transactionRunner, unsyncedTransactions, type Db } from '../db/database.js';
 import type { IndicatorStore } from '../db/indicator-store.js';
-import { SightingStore } from '../db/sighting-store.js';
+import type { SightingStore } from '../db/sighting-store.js';
 import type { LogStore, OriginRow } from '../db/log-store.js';
 import type { HaltRow, PeerStore } from '../db/peer-store.js';
 import type { QuarantineRow, QuarantineStore } from '../db/quarantine-store.js';
@@ -89,6 +89,7 @@ export class Applier {
     db: Db,
     private readonly logStore: LogStore,
     private readonly indicators: IndicatorStore,
+    sightings: SightingStore,
     private readonly peers: PeerStore,
     private readonly quarantine: QuarantineStore,
     private readonly roster: Roster,
@@ -98,7 +99,7 @@ export class Applier {
     private readonly clock: () => number = Date.now,
   ) {
     for (const halt of peers.halts()) this.halted.add(halt.origin);
-    this.view = new ViewUpdater(indicators, new SightingStore(db), logger);
+    this.view = new ViewUpdater(indicators, sightings, logger);
     this.unsynced = unsyncedTransactions(db);
     this.synced = transactionRunner(db);
   }

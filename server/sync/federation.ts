@@ -11,6 +11,7 @@ import { publicKeyFromNodeId } from '../../shared/node-id.js';
 import type { NodeConfig } from '../config/config.js';
 import type { Db } from '../db/database.js';
 import type { IndicatorStore } from '../db/indicator-store.js';
+import type { SightingStore } from '../db/sighting-store.js';
 import type { LogStore } from '../db/log-store.js';
 import { PeerStore } from '../db/peer-store.js';
 import { QuarantineStore } from '../db/quarantine-store.js';
@@ -35,6 +36,7 @@ export interface FederationDeps {
   config: NodeConfig;
   logStore: LogStore;
   indicatorStore: IndicatorStore;
+  sightingStore: SightingStore;
   hub: AppendHub;
   logger: Logger;
   clock: () => number;
@@ -79,6 +81,7 @@ export class Federation {
       deps.db,
       deps.logStore,
       deps.indicatorStore,
+      deps.sightingStore,
       this.peerStore,
       this.quarantine,
       this.roster,
