@@ -6,7 +6,7 @@
 import { RetractReason, Tlp, type IndicatorInput } from '../../shared/gen/dtx/v1/indicator_pb.js';
 import { PayloadType } from '../../shared/gen/dtx/v1/log_pb.js';
 import { DtxError, invalidArgument } from '../../shared/errors.js';
-import { withPathIndex } from '../../shared/indicator/field-path.js';
+import { checkBatchSize, withPathIndex } from '../../shared/indicator/field-path.js';
 import { kindByName } from '../../shared/indicator/kinds.js';
 import { validateIndicatorInput, type NormalizedIndicator } from '../../shared/indicator/validate.js';
 import { uuidFromString, uuidToString, uuidv7Bytes } from '../../shared/uuid.js';
@@ -41,8 +41,7 @@ export class Publisher {
   ) {}
 
   async publish(inputs: readonly IndicatorInput[]): Promise<PublishedItem[]> {
-    if (inputs.length === 0) throw invalidArgument('items', 'the batch is empty');
-    if (inputs.length > this.maxBatch) throw invalidArgument('items', `the batch has ${inputs.length} items; at most ${this.maxBatch} per call`);
+    checkBatchSize(inputs.length, this.maxBatch);
     const now = this.clock();
     const seen = new Set<string>();
     const prepared: Prepared[] = inputs.map((input, index) => {

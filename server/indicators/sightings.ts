@@ -8,7 +8,7 @@ import type { SightingInput } from '../../shared/gen/dtx/v1/indicator_service_pb
 import { PayloadType } from '../../shared/gen/dtx/v1/log_pb.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import { DtxError, invalidArgument } from '../../shared/errors.js';
-import { withPathIndex } from '../../shared/indicator/field-path.js';
+import { checkBatchSize, withPathIndex } from '../../shared/indicator/field-path.js';
 import { timestampField } from '../../shared/indicator/field-rules.js';
 import { nodeIdFromPublicKey, publicKeyFromNodeId } from '../../shared/node-id.js';
 import { uuidFromString } from '../../shared/uuid.js';
@@ -34,8 +34,7 @@ export class SightingReporter {
 
   /** Returns the log position of each sighting, in request order. */
   async report(inputs: readonly SightingInput[]): Promise<number[]> {
-    if (inputs.length === 0) throw invalidArgument('items', 'the batch is empty');
-    if (inputs.length > this.maxBatch) throw invalidArgument('items', `the batch has ${inputs.length} items; at most ${this.maxBatch} per call`);
+    checkBatchSize(inputs.length, this.maxBatch);
     const now = this.clock();
     const named = new Set<string>();
     const prepared = inputs.map((input, index) => {

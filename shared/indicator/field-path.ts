@@ -3,7 +3,7 @@
  * "items[3].value" and carries details.index = "3", so a client can point at the bad line
  * without parsing the path.
  */
-import { DtxError } from '../errors.js';
+import { DtxError, invalidArgument } from '../errors.js';
 
 /** `${path}.${field}`, or just field at the top level. */
 export function fieldAt(path: string, field: string): string {
@@ -26,4 +26,10 @@ export function withPathIndex(err: unknown, path: string): unknown {
     details: { ...err.details, index },
     cause: err.cause,
   });
+}
+
+/** A batch of `count` items ("items" in every batch request) must hold 1 to `max`. */
+export function checkBatchSize(count: number, max: number): void {
+  if (count === 0) throw invalidArgument('items', 'the batch is empty');
+  if (count > max) throw invalidArgument('items', `the batch has ${count} items; at most ${max} per call`);
 }
