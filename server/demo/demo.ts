@@ -100,6 +100,7 @@ export async function runDemo(options: DemoOptions): Promise<void> {
       const sightedAt = Date.now() + TIMEOUT_MS;
       let seenBy = 0;
       while ((seenBy = (await a.client.getIndicator(match.id)).seenBy) === 0 && Date.now() < sightedAt) await new Promise((r) => setTimeout(r, 10));
+      if (seenBy === 0) throw new Error("Lab C's sighting did not reach Lab A in time");
       say(`   Lab C reports it seen in its own traffic: Lab A counts ${seenBy} corroborating lab after ${(performance.now() - t1).toFixed(1)} ms`);
     }
     say('');
