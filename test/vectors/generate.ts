@@ -14,8 +14,8 @@ import { create, toBinary, toJson, type JsonValue, type MessageInitShape } from 
 import { blake2b256, initCrypto, signingKeyFromSeed, verifySignature, type SigningKey } from '../../shared/crypto.js';
 import { toHex } from '../../shared/encoding/hex.js';
 import type { ErrorCode } from '../../shared/errors.js';
-import { Action, RetractReason, Tlp } from '../../shared/gen/dtx/v1/indicator_pb.js';
-import { IndicatorPayloadSchema, PayloadType, RetractionPayloadSchema } from '../../shared/gen/dtx/v1/log_pb.js';
+import { Action, RetractReason, SightingType, Tlp } from '../../shared/gen/dtx/v1/indicator_pb.js';
+import { IndicatorPayloadSchema, PayloadType, RetractionPayloadSchema, SightingPayloadSchema } from '../../shared/gen/dtx/v1/log_pb.js';
 import { DOMAIN_TAG, HEADER_BYTES, MAX_PAYLOAD_BYTES, ZERO_HASH } from '../../shared/log/entry-header.js';
 import { createEntry, type SignedEntry } from '../../shared/log/entry.js';
 import { nodeIdFromPublicKey } from '../../shared/node-id.js';
@@ -25,6 +25,8 @@ export const VECTORS_FILE = new URL('./log-v1.json', import.meta.url);
 
 export const ORIGIN_SEED = new Uint8Array(32).fill(0x01);
 export const WRONG_SEED = new Uint8Array(32).fill(0x02);
+/** A second member lab; it signs nothing here, it only publishes the indicator that is sighted. */
+const OTHER_LAB_SEED = new Uint8Array(32).fill(0x03);
 
 /** 2026-01-01T00:00:00Z in Unix milliseconds. */
 const T0 = Date.UTC(2026, 0, 1);
@@ -118,7 +120,8 @@ interface PayloadSpec {
   json: JsonValue;
 }
 
-function payloads(): PayloadSpec[] {
+/** `otherLab`: the public key of a second member, whose indicator the origin reports a sighting of. */
+function payloads(otherLab: Uint8Array): PayloadSpec[] {
   const emailId = uuidV7(T0 - 5 * MINUTE, '1a2', '3b4c5d6e7f80910');
   const cidrId = uuidV7(T0 + MINUTE - 2_000, '2b3', '4c5d6e7f8091a2b');
   const simhashId = uuidV7(T0 + 59 * MINUTE, '3c4', '5d6e7f8091a2b3c');
@@ -151,6 +154,13 @@ function payloads(): PayloadSpec[] {
     normalizer: 'email-v1',
     keyEpoch: 1,
   };
+  const sighting = create(SightingPayloadSchema, {
+    indicatorId: uuidV7(T0 + 20 * 60 * MINUTE, '4d5', '6e7f8091a2b3c4d'),
+    indicatorOrigin: otherLab,
+    type: SightingType.SEEN,
+    observedMs: BigInt(T0 + DAY + 40 * MINUTE),
+    comment: 'Same prompt template in our traffic.',
+  });
   const retraction = create(RetractionPayloadSchema, {
     indicatorId: cidrId,
     reason: RetractReason.FALSE_POSITIVE,
@@ -197,6 +207,12 @@ function payloads(): PayloadSpec[] {
       bytes: toBinary(RetractionPayloadSchema, retraction),
       json: toJson(RetractionPayloadSchema, retraction),
     },
+    {
+      type: PayloadType.SIGHTING,
+      message: SightingPayloadSchema.typeName,
+      bytes: toBinary(SightingPayloadSchema, sighting),
+      json: toJson(SightingPayloadSchema, sighting),
+    },
   ];
 }
 
@@ -207,6 +223,7 @@ const CHAIN = [
   { epoch: 1, seq: 3, timestampMs: T0 + 60 * MINUTE },
   { epoch: 2, seq: 1, timestampMs: T0 + DAY },
   { epoch: 2, seq: 2, timestampMs: T0 + DAY + 30 * MINUTE },
+  { epoch: 2, seq: 3, timestampMs: T0 + DAY + 45 * MINUTE },
 ] as const;
 
 function entryJson(e: SignedEntry): EntryJson {
@@ -225,7 +242,7 @@ export async function buildVectors() {
   const originHex = toHex(origin.publicKey);
 
   // ---- positive chain ----
-  const specs = payloads();
+  const specs = payloads(signingKeyFromSeed(OTHER_LAB_SEED).publicKey);
   const built: { entry: SignedEntry; hash: Uint8Array; epoch: number; seq: number; timestampMs: number; type: number }[] = [];
   const positive = CHAIN.map((c, i) => {
     const spec = specs[i]!;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectCryptoBackend, signingKeyFromSeed, verifySignature } from '../../../shared/crypto.js';
 import { fromHex, toHex } from '../../../shared/encoding/hex.js';
 import { DtxError, isErrorCode } from '../../../shared/errors.js';
-import { IndicatorPayloadSchema, RetractionPayloadSchema } from '../../../shared/gen/dtx/v1/log_pb.js';
+import { IndicatorPayloadSchema, RetractionPayloadSchema, SightingPayloadSchema } from '../../../shared/gen/dtx/v1/log_pb.js';
 import { ChainVerifier, type ChainHead } from '../../../shared/log/chain-verifier.js';
 import { decodeHeader, DOMAIN_TAG, HEADER_BYTES, MAX_PAYLOAD_BYTES, ZERO_HASH } from '../../../shared/log/entry-header.js';
 import { createEntry, type SignedEntry } from '../../../shared/log/entry.js';
@@ -61,6 +61,7 @@ const vectors = JSON.parse(readFileSync(new URL('../../vectors/log-v1.json', imp
 const PAYLOAD_SCHEMAS: Record<string, DescMessage> = {
   [IndicatorPayloadSchema.typeName]: IndicatorPayloadSchema,
   [RetractionPayloadSchema.typeName]: RetractionPayloadSchema,
+  [SightingPayloadSchema.typeName]: SightingPayloadSchema,
 };
 
 function toEntry(e: { header: string; signature: string; payload: string }): SignedEntry {
