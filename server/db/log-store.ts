@@ -2,6 +2,7 @@
  * Rows of the signed logs: origins with their heads, and entries exactly as signed.
  * Deals in rows and bytes only; callers own transactions.
  */
+import { DtxError } from '../../shared/errors.js';
 import type { Db } from './database.js';
 
 export interface OriginRow {
@@ -58,6 +59,13 @@ export class LogStore {
 
   origin(idx: number): OriginRow | undefined {
     return this.selectOrigin.get(idx) as OriginRow | undefined;
+  }
+
+  /** The public key of an origin that stored rows refer to: its absence is a broken database. */
+  originKey(idx: number): Buffer {
+    const key = this.origin(idx)?.key;
+    if (!key) throw new DtxError('INTERNAL', `stored rows refer to unknown origin ${idx}`);
+    return key;
   }
 
   /** The origin's row, created (with an empty log) when this node has never seen it. */

@@ -26,22 +26,17 @@ export interface SightingSummary {
 
 export const NO_SIGHTINGS: SightingSummary = Object.freeze({ seenBy: 0, falsePositiveBy: 0, lastSeenMs: 0 });
 
-/** A Set key for a 16-byte id: latin1 text of its bytes is the cheapest string to make. */
-function idKey(id: Uint8Array): string {
-  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1');
-}
-
-/** One instance per database: it keeps what it wrote in memory (see `sighted`). */
+/** One instance per database: it remembers whether it wrote any (see `any`). */
 export class SightingStore {
   private readonly upsert;
   private readonly selectSummary;
   /**
-   * Ids of indicators with at least one sighting. Most indicators have none, and a lookup of
-   * whole indicators then skips a query per match (about 8 µs each, 40 ms in a 10,000-pair
-   * batch). Sightings are few beside indicators, so the set stays small. A rolled-back write
-   * leaves an id here with no row: the query then finds none, which is still right.
+   * Whether any sighting is stored. Until one is, a lookup of whole indicators skips a query
+   * per match (about 8 µs each, 40 ms in a 10,000-pair batch); checking costs one indexed probe
+   * at start-up, whatever the table holds. A rolled-back write leaves it true with no row: the
+   * queries then find none, which is still right.
    */
-  private readonly sighted = new Set<string>();
+  private any: boolean;
 
   constructor(db: Db) {
     this.upsert = db.prepare(`INSERT INTO sightings (indicator_id, indicator_origin, reporter, type, observed_at, entry) VALUES (?, ?, ?, ?, ?, ?)
@@ -50,17 +45,17 @@ export class SightingStore {
     this.selectSummary = db.prepare(`SELECT count(*) FILTER (WHERE type = ?) AS seenBy, count(*) FILTER (WHERE type = ?) AS falsePositiveBy,
       coalesce(max(observed_at) FILTER (WHERE type = ?), 0) AS lastSeenMs
       FROM sightings WHERE indicator_id = ? AND indicator_origin = ?`);
-    for (const id of db.prepare('SELECT DISTINCT indicator_id FROM sightings').pluck().iterate()) this.sighted.add(idKey(id as Buffer));
+    this.any = db.prepare('SELECT EXISTS (SELECT 1 FROM sightings)').pluck().get() === 1;
   }
 
   /** A lab's sighting replaces its earlier one of the same indicator (callers apply in log order). */
   put(row: SightingRow): void {
     this.upsert.run(row.indicatorId, row.indicatorOrigin, row.reporter, row.type, row.observedAtMs, row.entry);
-    this.sighted.add(idKey(row.indicatorId));
+    this.any = true;
   }
 
   summary(indicatorId: Uint8Array, indicatorOrigin: Uint8Array): SightingSummary {
-    if (!this.sighted.has(idKey(indicatorId))) return NO_SIGHTINGS;
+    if (!this.any) return NO_SIGHTINGS;
     const row = this.selectSummary.get(SightingType.SEEN, SightingType.FALSE_POSITIVE, SightingType.SEEN, indicatorId, indicatorOrigin) as SightingSummary;
     return row.seenBy === 0 && row.falsePositiveBy === 0 ? NO_SIGHTINGS : row;
   }

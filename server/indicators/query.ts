@@ -103,8 +103,7 @@ export class IndicatorQuery {
   private originOf(idx: number): { id: string; key: Uint8Array } {
     let origin = this.origins.get(idx);
     if (!origin) {
-      const key = this.logStore.origin(idx)?.key;
-      if (!key) throw new DtxError('INTERNAL', `indicator refers to unknown origin ${idx}`);
+      const key = this.logStore.originKey(idx);
       origin = { id: nodeIdFromPublicKey(key), key };
       this.origins.set(idx, origin);
     }

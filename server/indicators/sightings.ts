@@ -91,15 +91,9 @@ export class SightingReporter {
     }
     if (holders.length === 0) throw new DtxError('NOT_FOUND', `${path}.id: this node holds no indicator ${idText}`, { details: { field: `${path}.id` } });
     if (holders.length > 1) {
-      const ids = holders.map((idx) => this.originKey(idx)).map((key) => nodeIdFromPublicKey(key));
+      const ids = holders.map((idx) => nodeIdFromPublicKey(this.logStore.originKey(idx)));
       throw invalidArgument(field, `${holders.length} origins published an indicator with id ${idText} (${ids.join(', ')}); name one`);
     }
-    return this.originKey(holders[0]!);
-  }
-
-  private originKey(idx: number): Uint8Array {
-    const key = this.logStore.origin(idx)?.key;
-    if (!key) throw new DtxError('INTERNAL', `indicator refers to unknown origin ${idx}`);
-    return key;
+    return this.logStore.originKey(holders[0]!);
   }
 }
