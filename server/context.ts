@@ -12,6 +12,7 @@ import { Checkpointer } from './db/checkpointer.js';
 import { openDatabase, type Db } from './db/database.js';
 import { IndicatorStore } from './db/indicator-store.js';
 import { LogStore } from './db/log-store.js';
+import { LookupMerger } from './db/lookup-merger.js';
 import { SightingStore } from './db/sighting-store.js';
 import { Publisher } from './indicators/publisher.js';
 import { IndicatorQuery } from './indicators/query.js';
@@ -30,6 +31,8 @@ export interface NodeContext {
   db: Db;
   /** Copies the write-ahead log into the database file off the main thread, once started. */
   checkpointer: Checkpointer;
+  /** Merges the lookup index's recent keys into its big table as they accumulate. */
+  lookupMerger: LookupMerger;
   logStore: LogStore;
   indicatorStore: IndicatorStore;
   sequencer: Sequencer;
@@ -80,6 +83,10 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
     throw err;
   }
   const checkpointer = new Checkpointer(db, options.logger);
+  const lookupMerger = new LookupMerger(db, indicatorStore.lookupKeys, options.logger);
+  // Every write to the view is an append (own or relayed); a merge left due by a crash starts now.
+  hub.onAppended(() => lookupMerger.poke());
+  lookupMerger.poke();
   return {
     dir,
     nodeId,
@@ -88,6 +95,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
     logger: options.logger,
     db,
     checkpointer,
+    lookupMerger,
     logStore,
     indicatorStore,
     sequencer,
@@ -103,6 +111,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
 export async function closeNodeContext(context: NodeContext): Promise<void> {
   await context.federation.stop();
   await context.sequencer.close();
+  context.lookupMerger.stop();
   // Before the main connection closes: the last connection to close checkpoints and removes the log.
   await context.checkpointer.stop();
   if (context.db.open) context.db.close();

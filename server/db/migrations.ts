@@ -123,6 +123,32 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    description: 'lookup keys in two tables: a merged one and a small one of recent additions',
+    sql: `
+      -- The lookup index, moved out of the indicators table into two tables of (lookup_key, id,
+      -- origin), in the manner of a two-level LSM tree. New keys go into the small
+      -- lookup_keys_new, whose few pages stay cached and are all a commit dirties; the node
+      -- merges it into lookup_keys in key order once it grows, so each page of the big table is
+      -- rewritten once per merge instead of once per commit that lands a key on it. A lookup
+      -- probes both. A row exists in exactly one of them for every indicator in the view.
+      CREATE TABLE lookup_keys (
+        lookup_key INTEGER NOT NULL,
+        id BLOB NOT NULL,
+        origin INTEGER NOT NULL,
+        PRIMARY KEY (lookup_key, id, origin)
+      ) WITHOUT ROWID;
+      CREATE TABLE lookup_keys_new (
+        lookup_key INTEGER NOT NULL,
+        id BLOB NOT NULL,
+        origin INTEGER NOT NULL,
+        PRIMARY KEY (lookup_key, id, origin)
+      ) WITHOUT ROWID;
+      INSERT INTO lookup_keys (lookup_key, id, origin) SELECT lookup_key, id, origin FROM indicators ORDER BY lookup_key, id, origin;
+      DROP INDEX indicators_by_lookup_key;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -85,6 +85,8 @@ export class Publisher {
         },
         apply: (i, entry) => {
           const p = prepared[i]!;
+          // A first version has a new id; a later one replaces the row its check read.
+          const existing = p.version === 1 ? undefined : this.indicators.key(p.id, origin);
           this.indicators.put({
             id: p.id,
             origin,
@@ -96,7 +98,7 @@ export class Publisher {
             action: p.indicator.action,
             confidence: p.indicator.confidence,
             validUntil: p.indicator.validUntilMs,
-          });
+          }, existing);
         },
         addedIndicators: prepared.length - updates.length,
       },

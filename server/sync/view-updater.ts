@@ -26,7 +26,7 @@ export class ViewUpdater {
         if (!row) return 0;
         const existing = this.indicators.key(row.id, origin);
         if (existing && existing.version >= row.version) return 0;
-        this.indicators.put(row);
+        this.indicators.put(row, existing);
         return existing ? 0 : 1;
       }
       if (payloadType === PayloadType.RETRACTION) {

@@ -3,7 +3,7 @@
  * hash is BLAKE2b-256(header || signature), and the next entry's prev_hash is that hash, so
  * the chain vouches for every earlier signature too.
  */
-import { blake2b256, verifySignature, type SigningKey } from '../crypto.js';
+import { blake2b256, blake2b256Into, HASH_BYTES, verifySignature, type SigningKey } from '../crypto.js';
 import { bytesEqual } from '../encoding/hex.js';
 import { DtxError } from '../errors.js';
 import { decodeHeader, encodeHeader, type EntryHeader } from './entry-header.js';
@@ -42,6 +42,9 @@ export function createEntry(key: SigningKey, fields: NewEntryFields, payload: Ui
   return { entry: { header, signature, payload }, hash: entryHash(header, signature) };
 }
 
+/** Scratch for the payload hash: compared and dropped, so one buffer serves every check. */
+const payloadDigest = Buffer.alloc(HASH_BYTES);
+
 export interface CheckedEntry {
   header: EntryHeader;
   hash: Uint8Array;
@@ -61,7 +64,8 @@ export function checkEntry(
   if (entry.payload.length !== header.payloadLength) {
     throw new DtxError('MALFORMED_ENTRY', `seq ${header.seq}: payload is ${entry.payload.length} bytes, header says ${header.payloadLength}`);
   }
-  if (!bytesEqual(blake2b256(entry.payload), header.payloadHash)) {
+  blake2b256Into(entry.payload, payloadDigest);
+  if (!bytesEqual(payloadDigest, header.payloadHash)) {
     throw new DtxError('MALFORMED_ENTRY', `seq ${header.seq}: payload does not match the payload hash in the header`);
   }
   if (options.signature && !verifySignature(header.origin, entry.header, entry.signature)) {

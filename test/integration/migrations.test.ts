@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../server/db/database.js';
+import { IndicatorStore } from '../../server/db/indicator-store.js';
 import { SCHEMA_VERSION } from '../../server/db/migrations.js';
 import { SightingStore } from '../../server/db/sighting-store.js';
 import { SightingType } from '../../shared/gen/dtx/v1/indicator_pb.js';
@@ -23,14 +24,35 @@ beforeEach(() => {
 
 afterEach(() => removeDir(dir));
 
+/** Undoes migration 4: the lookup index back on the indicators table. */
+const BACK_TO_3 = `DROP TABLE lookup_keys; DROP TABLE lookup_keys_new;
+  CREATE INDEX indicators_by_lookup_key ON indicators (lookup_key); PRAGMA user_version = 3`;
+
 /**
  * A database as a dtx of schema 2 left it, with one origin row: today's schema without what
- * version 3 added. (Tests reach SQLite only through server/db, so it is made by rolling back.)
+ * versions 3 and 4 added. (Tests reach SQLite only through server/db, so it is made by rolling back.)
  */
 function databaseAtVersion2(): void {
   const db = openDatabase(path);
   db.prepare('INSERT INTO origins (key) VALUES (?)').run(Buffer.alloc(32, 7));
+  db.exec(BACK_TO_3);
   db.exec('DROP TABLE sightings; PRAGMA user_version = 2');
+  db.close();
+}
+
+/** Indicator rows of a schema 3 database (lookup keys only in the indicators table). */
+const V3_ROWS = [
+  { id: Buffer.alloc(16, 1), lookupKey: 2 ** 47 + 5, value: '198.51.100.1' },
+  { id: Buffer.alloc(16, 2), lookupKey: 17, value: '198.51.100.2' },
+  { id: Buffer.alloc(16, 3), lookupKey: 2 ** 40, value: '198.51.100.3' },
+];
+
+function databaseAtVersion3(): void {
+  const db = openDatabase(path);
+  db.exec(BACK_TO_3);
+  const insert = db.prepare(`INSERT INTO indicators (id, origin, version, entry, lookup_key, kind, value, action, confidence, valid_until)
+    VALUES (?, 1, 1, 1, ?, 1, ?, 1, 50, 9e15)`);
+  for (const row of V3_ROWS) insert.run(row.id, row.lookupKey, row.value);
   db.close();
 }
 
@@ -53,6 +75,23 @@ describe('schema migrations', () => {
       const origin = new Uint8Array(32).fill(7);
       sightings.put({ indicatorId: id, indicatorOrigin: origin, reporter: 1, type: SightingType.SEEN, observedAtMs: 1_000, entry: 1 });
       expect(sightings.summary(id, origin)).toEqual({ seenBy: 1, falsePositiveBy: 0, lastSeenMs: 1_000 });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('brings a version 3 database (lookup index on the indicators table) up to date: every indicator is found', () => {
+    databaseAtVersion3();
+    expect(userVersion()).toBe(3);
+    const db = openDatabase(path);
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      expect(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'indicators_by_lookup_key'").pluck().get()).toBe(0);
+      const store = new IndicatorStore(db);
+      expect(store.lookupKeys.recentRows).toBe(0);
+      const queries = V3_ROWS.map((r) => ({ kind: 1, value: r.value, lookupKey: r.lookupKey }));
+      const matches = store.lookupMatchesMany(queries, { includeRetracted: false, includeExpired: false, nowMs: 0 });
+      expect(matches.map((m) => m.idHex)).toEqual(V3_ROWS.map((r) => r.id.toString('hex')));
     } finally {
       db.close();
     }

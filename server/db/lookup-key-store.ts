@@ -1,0 +1,99 @@
+/**
+ * The lookup index of the indicator view: (lookup_key, id, origin) rows in two tables, as a
+ * two-level LSM tree (schema migration 4). Keys are hashes, so every new indicator lands its key
+ * on a random page; in one big index that dirtied a page per new indicator per commit (about
+ * 4 KB of log written per indicator at 1M stored, most of a catch-up's and a publish's SQLite
+ * time). New keys now go into lookup_keys_new, small enough that its pages stay cached and few;
+ * once it holds RECENT_LIMIT rows, the node moves them into lookup_keys slice by slice in key
+ * order, which rewrites each page of the big table once per merge. A lookup probes both.
+ */
+import type { Db } from './database.js';
+
+/** Rows in lookup_keys_new that start a merge: about 2 MB of cached pages. */
+export const RECENT_LIMIT = 65_536;
+/**
+ * Rows moved per merge step. A step is one short write transaction (a few milliseconds at
+ * 1M stored), so lookups and publishes interleave with a merge instead of waiting for all of it.
+ */
+export const SLICE_ROWS = 2_048;
+/** Lookup keys are 48-bit (server/indicators/lookup-key.ts). */
+const KEY_SPACE = 2 ** 48;
+
+export interface LookupKeyOptions {
+  /** Rows in lookup_keys_new that start a merge. */
+  recentLimit: number;
+  /** Rows moved per merge step (on average: slices are ranges of the key space). */
+  sliceRows: number;
+}
+
+export const DEFAULT_LOOKUP_KEY_OPTIONS: LookupKeyOptions = { recentLimit: RECENT_LIMIT, sliceRows: SLICE_ROWS };
+
+export class LookupKeyStore {
+  private readonly insertRecent;
+  private readonly deleteRecent;
+  private readonly deleteMerged;
+  private readonly moveSlice;
+  private readonly deleteSlice;
+  /**
+   * Rows in lookup_keys_new, counted once at open and kept here. It only decides when to merge:
+   * a rolled-back write can leave it a little high until the next merge counts what it moves.
+   */
+  private recent: number;
+  /** The merge in progress: the start of its next slice and the slice width; none when undefined. */
+  private merge: { next: number; width: number } | undefined;
+
+  constructor(
+    db: Db,
+    private readonly options: LookupKeyOptions = DEFAULT_LOOKUP_KEY_OPTIONS,
+  ) {
+    this.insertRecent = db.prepare('INSERT OR IGNORE INTO lookup_keys_new (lookup_key, id, origin) VALUES (?, ?, ?)');
+    this.deleteRecent = db.prepare('DELETE FROM lookup_keys_new WHERE lookup_key = ? AND id = ? AND origin = ?');
+    this.deleteMerged = db.prepare('DELETE FROM lookup_keys WHERE lookup_key = ? AND id = ? AND origin = ?');
+    // Scanned in key order, so the merged table's pages are visited front to back.
+    this.moveSlice = db.prepare(`INSERT OR IGNORE INTO lookup_keys (lookup_key, id, origin)
+      SELECT lookup_key, id, origin FROM lookup_keys_new WHERE lookup_key >= ? AND lookup_key < ?`);
+    this.deleteSlice = db.prepare('DELETE FROM lookup_keys_new WHERE lookup_key >= ? AND lookup_key < ?');
+    this.recent = db.prepare('SELECT count(*) FROM lookup_keys_new').pluck().get() as number;
+  }
+
+  add(lookupKey: number, id: Uint8Array, origin: number): void {
+    this.recent += this.insertRecent.run(lookupKey, id, origin).changes;
+  }
+
+  /** Removes the row wherever it is (an indicator whose new version has another value). */
+  remove(lookupKey: number, id: Uint8Array, origin: number): void {
+    this.recent -= this.deleteRecent.run(lookupKey, id, origin).changes;
+    this.deleteMerged.run(lookupKey, id, origin);
+  }
+
+  /** Rows waiting in lookup_keys_new. */
+  get recentRows(): number {
+    return this.recent;
+  }
+
+  /** Whether a merge is under way or due. */
+  get mergeDue(): boolean {
+    return this.merge !== undefined || this.recent >= this.options.recentLimit;
+  }
+
+  /**
+   * Moves the next slice of lookup_keys_new into lookup_keys; call inside a write transaction.
+   * A merge covers the whole key space in slices sized to move about sliceRows rows each. Keys
+   * added meanwhile wait for the next merge wherever the merge has already passed. Returns the
+   * rows moved. Safe to repeat or cut short at any step: a row is always in one table or the other.
+   */
+  mergeStep(): number {
+    if (!this.merge) {
+      if (this.recent < this.options.recentLimit) return 0;
+      const slices = Math.max(1, Math.ceil(this.recent / this.options.sliceRows));
+      this.merge = { next: 0, width: Math.ceil(KEY_SPACE / slices) };
+    }
+    const lo = this.merge.next;
+    const hi = Math.min(KEY_SPACE, lo + this.merge.width);
+    this.moveSlice.run(lo, hi);
+    const moved = this.deleteSlice.run(lo, hi).changes;
+    this.recent -= moved;
+    this.merge = hi >= KEY_SPACE ? undefined : { next: hi, width: this.merge.width };
+    return moved;
+  }
+}
