@@ -14,6 +14,7 @@ import { IndicatorStore } from './db/indicator-store.js';
 import { LogStore } from './db/log-store.js';
 import { LookupMerger } from './db/lookup-merger.js';
 import { SightingStore } from './db/sighting-store.js';
+import { WalSync } from './db/wal-sync.js';
 import { Publisher } from './indicators/publisher.js';
 import { IndicatorQuery } from './indicators/query.js';
 import { SightingReporter } from './indicators/sightings.js';
@@ -31,6 +32,8 @@ export interface NodeContext {
   db: Db;
   /** Copies the write-ahead log into the database file off the main thread, once started. */
   checkpointer: Checkpointer;
+  /** Flushes the write-ahead log for the node's own appends, off the main thread (durability "full"). */
+  walSync: WalSync | undefined;
   /** Merges the lookup index's recent keys into its big table as they accumulate. */
   lookupMerger: LookupMerger;
   logStore: LogStore;
@@ -72,10 +75,26 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
   let federation: Federation;
   const nodeId = nodeIdFromPublicKey(key.publicKey);
   const hub = new AppendHub();
+  const walSync = config.durability === 'full' ? new WalSync(`${db.name}-wal`) : undefined;
   try {
-    sequencer = Sequencer.open(db, logStore, key, clock, options.signer);
+    // What a killed process committed but never flushed is made durable before it is served.
+    walSync?.syncNow();
+    sequencer = Sequencer.open(db, logStore, key, clock, options.signer, walSync && (() => walSync.sync()));
     sequencer.onAppended((origin, head) => hub.notify(origin, head));
-    federation = new Federation({ db, key, nodeId, config, logStore, indicatorStore, sightingStore, hub, logger: options.logger, clock });
+    const own = sequencer;
+    federation = new Federation({
+      db,
+      key,
+      nodeId,
+      config,
+      logStore,
+      indicatorStore,
+      sightingStore,
+      hub,
+      logger: options.logger,
+      clock,
+      servable: (row) => own.servable(row),
+    });
   } catch (err) {
     // The signer worker would keep the process alive.
     await sequencer?.close();
@@ -95,6 +114,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
     logger: options.logger,
     db,
     checkpointer,
+    walSync,
     lookupMerger,
     logStore,
     indicatorStore,
@@ -111,6 +131,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
 export async function closeNodeContext(context: NodeContext): Promise<void> {
   await context.federation.stop();
   await context.sequencer.close();
+  await context.walSync?.close();
   context.lookupMerger.stop();
   // Before the main connection closes: the last connection to close checkpoints and removes the log.
   await context.checkpointer.stop();

@@ -163,13 +163,31 @@ export function verifySignature(publicKey: Uint8Array, message: Uint8Array, sign
   }
 }
 
+/**
+ * Digests are views into shared 8 KiB slabs, as Buffer's pool does: the native binding reads
+ * `out.buffer`, and a small Uint8Array of its own would first be moved off the V8 heap for that
+ * (about 1 µs per hash, twice per entry received). A plain Uint8Array, not a Buffer, like the
+ * portable backend's.
+ */
+const SLAB_BYTES = 8192;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+function hashOutput(): Uint8Array {
+  if (slabUsed + HASH_BYTES > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = new Uint8Array(slab, slabUsed, HASH_BYTES);
+  slabUsed += HASH_BYTES;
+  return out;
+}
+
 /** BLAKE2b with a 32-byte digest over the concatenation of the parts. */
 export function blake2b256(...parts: Uint8Array[]): Uint8Array {
   requireReady();
   if (native) {
-    // From Buffer's pool: the binding reads `out.buffer`, and a small Uint8Array of its own
-    // would first be moved off the V8 heap for that (about 1 µs per hash, twice per entry received).
-    const out = Buffer.allocUnsafe(HASH_BYTES);
+    const out = hashOutput();
     if (parts.length === 1) native.crypto_generichash(out, parts[0]!);
     else native.crypto_generichash_batch(out, parts);
     return out;

@@ -93,6 +93,17 @@ export class LogStore {
     return this.selectRange.all(origin, afterEpoch, afterSeq, limit) as EntryRow[];
   }
 
+  /**
+   * Entries of an origin after (epoch, seq), in log order, none past the head in `origin`: a row
+   * whose head may end before the stored one (this node's own log, at its durable head).
+   */
+  readToHead(origin: OriginRow, afterEpoch: number, afterSeq: number, limit: number): EntryRow[] {
+    const rows = this.readAfter(origin.idx, afterEpoch, afterSeq, limit);
+    let n = rows.length;
+    while (n > 0 && (rows[n - 1]!.epoch > origin.headEpoch || (rows[n - 1]!.epoch === origin.headEpoch && rows[n - 1]!.seq > origin.headSeq))) n--;
+    return n === rows.length ? rows : rows.slice(0, n);
+  }
+
   /** The entry of an origin at (epoch, seq), if stored. */
   entryAt(origin: number, epoch: number, seq: number): EntryRow | undefined {
     return this.selectAt.get(origin, epoch, seq) as EntryRow | undefined;

@@ -9,8 +9,8 @@ import { bytesEqual } from '../../shared/encoding/hex.js';
 import { DtxError } from '../../shared/errors.js';
 import { decodeHeader, ZERO_HASH } from '../../shared/log/entry-header.js';
 import type { ChainHead } from '../../shared/log/chain-verifier.js';
-import type { Db } from '../db/database.js';
-import type { LogStore } from '../db/log-store.js';
+import { transactionRunner, unsyncedTransactions, type Db } from '../db/database.js';
+import type { LogStore, OriginRow } from '../db/log-store.js';
 import { packPayloads, signedBatch, signRun, type SignedBatch } from '../../shared/log/signed-run.js';
 import { Signer } from './signer.js';
 
@@ -91,8 +91,26 @@ function signedGroup(start: { epoch: number; seq: number }, timestampMs: number,
   return { start, timestampMs, signed, end: { epoch: start.epoch, seq: start.seq + count, hash: new Uint8Array(signed.hash(count - 1)) } };
 }
 
+/**
+ * Makes commits durable off the main thread (server/db/wal-sync.ts). With one, groups commit
+ * without fsync and are announced (callers answered, listeners told, entries served to
+ * subscribers) only once it resolves; without one, each commit waits for the disk itself.
+ */
+export type DurableSync = () => Promise<void>;
+
 export class Sequencer {
+  /** The last committed entry: what the next group chains on. */
   private current: ChainHead | undefined;
+  /**
+   * The last entry known to be on disk and announced. Only entries up to here may leave the
+   * node: one served and then lost to a power cut would be signed again differently, a fork.
+   */
+  private durable: ChainHead | undefined;
+  /** The durable sync of the last committed group; close() waits for it. */
+  private announced: Promise<void> = Promise.resolve();
+  /** Set when the disk failed to sync: the node must restart before it appends again. */
+  private failure: DtxError | undefined;
+  private readonly commit: (fn: () => void) => void;
   private lastTimestamp = 0;
   private signedTimestamp = 0;
   private readonly queue: Job[] = [];
@@ -109,14 +127,17 @@ export class Sequencer {
     private readonly key: SigningKey,
     readonly originIdx: number,
     private readonly clock: () => number,
-  ) {}
+    private readonly durableSync: DurableSync | undefined,
+  ) {
+    this.commit = durableSync ? unsyncedTransactions(db) : transactionRunner(db);
+  }
 
   /**
    * Opens the log's head at once; the signer worker loads meanwhile (see `ready`). `signer` is
    * one already started for this key (dtx start starts it before loading the server's modules);
    * from here on the sequencer owns it.
    */
-  static open(db: Db, log: LogStore, key: SigningKey, clock: () => number = Date.now, signer?: Signer): Sequencer {
+  static open(db: Db, log: LogStore, key: SigningKey, clock: () => number = Date.now, signer?: Signer, durableSync?: DurableSync): Sequencer {
     if (signer && !bytesEqual(signer.publicKey, key.publicKey)) throw new DtxError('INTERNAL', 'the signer was started for another key');
     const origin = log.ensureOrigin(key.publicKey);
     let head: ChainHead | undefined;
@@ -128,8 +149,9 @@ export class Sequencer {
       if (last) lastTimestamp = decodeHeader(last.header).timestampMs;
     }
     // Started last: nothing after it can fail and leave the worker running.
-    const sequencer = new Sequencer(db, log, signer ?? Signer.start(key), key, origin.idx, clock);
+    const sequencer = new Sequencer(db, log, signer ?? Signer.start(key), key, origin.idx, clock, durableSync);
     sequencer.current = head;
+    sequencer.durable = head;
     sequencer.lastTimestamp = lastTimestamp;
     return sequencer;
   }
@@ -139,8 +161,26 @@ export class Sequencer {
     return this.signer.ready;
   }
 
+  /** The last committed entry (on disk too, once its sync completes; see durableHead). */
   get head(): ChainHead | undefined {
     return this.current;
+  }
+
+  /** The last entry on disk and announced. */
+  get durableHead(): ChainHead | undefined {
+    return this.durable;
+  }
+
+  /**
+   * An origins row as it may be served to others: this node's own log ends at its durable head
+   * (committed entries past it are still waiting for the disk). Other origins' rows are unchanged.
+   */
+  servable(row: OriginRow): OriginRow {
+    const durable = this.durable;
+    if (row.idx !== this.originIdx || (durable && row.headSeq === durable.seq && row.headEpoch === durable.epoch)) return row;
+    return durable
+      ? { ...row, headEpoch: durable.epoch, headSeq: durable.seq, headHash: Buffer.from(durable.hash) }
+      : { ...row, headEpoch: 0, headSeq: 0, headHash: null };
   }
 
   onAppended(listener: AppendListener): () => void {
@@ -154,6 +194,7 @@ export class Sequencer {
    */
   append(items: readonly PendingEntry[], hooks: AppendHooks): Promise<AppendedEntry[]> {
     if (items.length === 0) return Promise.resolve([]);
+    if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new DtxError('INTERNAL', 'the log is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ items, hooks, resolve, reject });
@@ -186,6 +227,10 @@ export class Sequencer {
 
   /** Hands queued batches to the signer while there is room in the pipeline. */
   private hand(): void {
+    if (this.failure) {
+      for (const job of this.queue.splice(0)) job.reject(this.failure);
+      return;
+    }
     while (this.queue.length > 0 && this.inflight.length < MAX_GROUPS_IN_FLIGHT) {
       const jobs = this.takeGroup({ uncheckedOnly: this.inflight.length > 0 });
       if (jobs.length === 0) {
@@ -288,10 +333,11 @@ export class Sequencer {
   }
 
   private storeGroup(jobs: readonly Job[], group: SignedGroup): void {
+    if (this.failure) throw this.failure;
     const { start, timestampMs, signed } = group;
     const results: AppendedEntry[][] = [];
     let index = 0;
-    this.db.transaction(() => {
+    this.commit(() => {
       let added = 0;
       for (const job of jobs) {
         const appended: AppendedEntry[] = [];
@@ -307,19 +353,46 @@ export class Sequencer {
         results.push(appended);
       }
       this.log.setHead(this.originIdx, { epoch: start.epoch, seq: start.seq + index, hash: signed.hash(index - 1) }, index, added);
-    })();
-    // Only after commit does the in-memory head move and do callers hear back.
+    });
+    // Only after commit does the head the next group chains on move, and only once the commit
+    // is on disk do callers hear back and others see the entries.
     const head = group.end;
     this.current = head;
     this.lastTimestamp = timestampMs;
-    jobs.forEach((job, i) => job.resolve(results[i]!));
-    for (const listener of this.listeners) listener(this.originIdx, head);
+    const announce = () => {
+      // After a failed sync nothing more is announced: it would build on what may be lost.
+      if (this.failure) {
+        for (const job of jobs) job.reject(this.failure);
+        return;
+      }
+      this.durable = head;
+      jobs.forEach((job, i) => job.resolve(results[i]!));
+      for (const listener of this.listeners) listener(this.originIdx, head);
+    };
+    if (!this.durableSync) {
+      announce();
+      return;
+    }
+    // Syncs may complete out of order: each group is announced after the one before it.
+    const synced = this.durableSync();
+    this.announced = Promise.all([this.announced, synced]).then(announce, (err: unknown) => this.failDurability(jobs, err));
+  }
+
+  /**
+   * The disk did not confirm a write: what is committed may or may not survive a power cut, and
+   * a later fsync could succeed without having written it. Like a database server, stop
+   * appending: the node must restart, and recovers from what the disk holds.
+   */
+  private failDurability(jobs: readonly Job[], err: unknown): void {
+    this.failure ??= new DtxError('INTERNAL', `the log could not be written to disk (${(err as Error).message}); restart the node`, { cause: err });
+    for (const job of jobs) job.reject(this.failure);
   }
 
   /** Waits for batches in flight, then stops the signer. */
   async close(): Promise<void> {
     this.closed = true;
     while (this.storing) await this.storing;
+    await this.announced;
     await this.signer.close();
   }
 }

@@ -12,7 +12,7 @@ import type { NodeConfig } from '../config/config.js';
 import type { Db } from '../db/database.js';
 import type { IndicatorStore } from '../db/indicator-store.js';
 import type { SightingStore } from '../db/sighting-store.js';
-import type { LogStore } from '../db/log-store.js';
+import type { LogStore, OriginRow } from '../db/log-store.js';
 import { PeerStore } from '../db/peer-store.js';
 import { QuarantineStore } from '../db/quarantine-store.js';
 import type { AppendHub } from '../log/append-hub.js';
@@ -40,6 +40,8 @@ export interface FederationDeps {
   hub: AppendHub;
   logger: Logger;
   clock: () => number;
+  /** An origins row as it may be served (this node's own log ends at its durable head). */
+  servable?: (row: OriginRow) => OriginRow;
 }
 
 export interface OriginLag {
@@ -76,7 +78,7 @@ export class Federation {
     this.peerStore = new PeerStore(deps.db);
     this.quarantine = new QuarantineStore(deps.db);
     this.roster = new Roster(this.peerStore, deps.nodeId, deps.clock);
-    this.outbox = new Outbox(deps.logStore, deps.hub, { ...DEFAULT_OUTBOX, heartbeatMs: deps.config.syncHeartbeatMs });
+    this.outbox = new Outbox(deps.logStore, deps.hub, { ...DEFAULT_OUTBOX, heartbeatMs: deps.config.syncHeartbeatMs }, deps.servable);
     this.applier = new Applier(
       deps.db,
       deps.logStore,

@@ -49,12 +49,19 @@ export class Outbox {
     private readonly logStore: LogStore,
     private readonly hub: AppendHub,
     private readonly options: OutboxOptions = DEFAULT_OUTBOX,
+    /** Where each origin's log ends for subscribers: this node's own ends at its durable head. */
+    private readonly servable: (row: OriginRow) => OriginRow = (row) => row,
   ) {
     this.tail = new TailCache(logStore);
   }
 
+  /** The origins and their heads as they may be served. */
+  private origins(): OriginRow[] {
+    return this.logStore.origins().map(this.servable);
+  }
+
   /** The node's heads, with each head entry's timestamp (for lag in seconds). */
-  heads(origins: readonly OriginRow[] = this.logStore.origins()): SyncHeadFields[] {
+  heads(origins: readonly OriginRow[] = this.origins()): SyncHeadFields[] {
     return origins
       .filter((o) => o.headSeq > 0 && o.headHash)
       .map((o) => {
@@ -83,7 +90,7 @@ export class Outbox {
     let lastSent = Date.now();
     while (!signal.aborted) {
       const seen = this.hub.version;
-      const origins = this.logStore.origins();
+      const origins = this.origins();
       let sentAny = false;
       let batch: EntryBytes[] = [];
       let bytes = 0;

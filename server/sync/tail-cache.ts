@@ -18,7 +18,7 @@ export class TailCache {
 
   constructor(private readonly logStore: LogStore) {}
 
-  /** Up to `limit` entries of `origin` after `at`, in log order. */
+  /** Up to `limit` entries of `origin` after `at`, in log order, none past the head in `origin`. */
   read(origin: OriginRow, at: { epoch: number; seq: number }, limit: number): EntryRow[] {
     const tail = this.tails.get(origin.idx);
     if (tail && tail.length > 0) {
@@ -29,7 +29,7 @@ export class TailCache {
         return tail.slice(start, start + limit);
       }
     }
-    const rows = this.logStore.readAfter(origin.idx, at.epoch, at.seq, limit);
+    const rows = this.logStore.readToHead(origin, at.epoch, at.seq, limit);
     const newest = rows[rows.length - 1];
     if (newest && newest.epoch === origin.headEpoch && newest.seq === origin.headSeq) this.keep(origin.idx, tail, rows);
     return rows;
