@@ -25,6 +25,29 @@ export interface EntryRow {
   payload: Buffer;
 }
 
+/**
+ * A range read returns each entry as one blob (header, signature and payload concatenated in
+ * SQLite) cut into views here: better-sqlite3 copies every blob into a new Buffer, about 1.5 –
+ * 2.5 µs each, so one blob instead of three makes a long read about 40 % cheaper per entry (a
+ * catch-up serves a million). `||` yields text; CAST back to BLOB keeps the bytes as they are.
+ */
+const RANGE_COLUMNS = `rowid, origin, epoch, seq, length(header), length(signature), CAST(header || signature || payload AS BLOB)`;
+
+function entryFromRange(row: unknown[]): EntryRow {
+  const headerLength = row[4] as number;
+  const signatureEnd = headerLength + (row[5] as number);
+  const bytes = row[6] as Buffer;
+  return {
+    rowid: row[0] as number,
+    origin: row[1] as number,
+    epoch: row[2] as number,
+    seq: row[3] as number,
+    header: bytes.subarray(0, headerLength),
+    signature: bytes.subarray(headerLength, signatureEnd),
+    payload: bytes.subarray(signatureEnd),
+  };
+}
+
 const ORIGIN_COLUMNS = `idx, key, head_epoch AS headEpoch, head_seq AS headSeq, head_hash AS headHash,
   entry_count AS entryCount, indicator_count AS indicatorCount`;
 
@@ -47,8 +70,8 @@ export class LogStore {
     this.insertEntry = db.prepare('INSERT INTO entries (origin, epoch, seq, header, signature, payload) VALUES (?, ?, ?, ?, ?, ?)');
     this.updateHead = db.prepare(`UPDATE origins SET head_epoch = ?, head_seq = ?, head_hash = ?,
       entry_count = entry_count + ?, indicator_count = indicator_count + ? WHERE idx = ?`);
-    this.selectRange = db.prepare(`SELECT rowid, origin, epoch, seq, header, signature, payload FROM entries
-      WHERE origin = ? AND (epoch, seq) > (?, ?) ORDER BY epoch, seq LIMIT ?`);
+    this.selectRange = db.prepare(`SELECT ${RANGE_COLUMNS} FROM entries
+      WHERE origin = ? AND (epoch, seq) > (?, ?) ORDER BY epoch, seq LIMIT ?`).raw(true);
     this.selectEntry = db.prepare('SELECT rowid, origin, epoch, seq, header, signature, payload FROM entries WHERE rowid = ?');
     this.selectAt = db.prepare('SELECT rowid, origin, epoch, seq, header, signature, payload FROM entries WHERE origin = ? AND epoch = ? AND seq = ?');
   }
@@ -90,7 +113,7 @@ export class LogStore {
 
   /** Entries of one origin after (epoch, seq), in log order. */
   readAfter(origin: number, afterEpoch: number, afterSeq: number, limit: number): EntryRow[] {
-    return this.selectRange.all(origin, afterEpoch, afterSeq, limit) as EntryRow[];
+    return (this.selectRange.all(origin, afterEpoch, afterSeq, limit) as unknown[][]).map(entryFromRange);
   }
 
   /**
