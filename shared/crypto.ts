@@ -19,29 +19,41 @@ import {
   sign as nodeSign,
   type KeyObject,
 } from 'node:crypto';
-import sodiumModule from 'libsodium-wrappers';
+import type Sodium from 'libsodium-wrappers';
 import { DtxError } from './errors.js';
 import { cryptoBackendChoice, loadNativeSodium, type CryptoBackendChoice, type NativeSodium } from './sodium-native.js';
 
-const sodium = sodiumModule;
+/** libsodium in WebAssembly: loaded only for the portable backend (see initCrypto). */
+let portable: typeof Sodium | undefined;
 let ready = false;
 
 let native: NativeSodium | undefined;
 
 /**
  * Must be awaited once before hashing or verifying: it chooses the backend (DTX_CRYPTO, see
- * sodium-native.ts) and loads libsodium's WebAssembly, which is asynchronous. Signing before it
- * goes through node:crypto, with the same result.
+ * sodium-native.ts). Only the portable backend loads libsodium's WebAssembly, which is
+ * asynchronous and costs 60 – 70 ms of a node's start-up, so with the native binding it is not
+ * loaded at all. `portable: true` loads it anyway, for switching backends later
+ * (selectCryptoBackend). Signing before it goes through node:crypto, with the same result.
  */
-export async function initCrypto(): Promise<void> {
-  if (ready) return;
-  native = loadNativeSodium(cryptoBackendChoice());
-  await sodium.ready;
+export async function initCrypto(options: { portable?: boolean } = {}): Promise<void> {
+  if (!ready) native = loadNativeSodium(cryptoBackendChoice());
+  if (!portable && (!native || options.portable)) {
+    const loaded = (await import('libsodium-wrappers')).default;
+    await loaded.ready;
+    portable = loaded;
+  }
   ready = true;
 }
 
 function requireReady(): void {
   if (!ready) throw new DtxError('INTERNAL', 'crypto used before initCrypto() resolved');
+}
+
+/** The WebAssembly libsodium, for the portable backend's verification and hashing. */
+function sodium(): typeof Sodium {
+  if (!portable) throw new DtxError('INTERNAL', 'the portable crypto backend is not loaded: await initCrypto({ portable: true }) first');
+  return portable;
 }
 
 /** Which backend this process uses: see the module comment. */
@@ -51,7 +63,9 @@ export function cryptoBackend(): 'native' | 'portable' {
 
 /** Switches backend (tests compare both in one process); DTX_CRYPTO chooses at start-up. */
 export function selectCryptoBackend(choice: CryptoBackendChoice): 'native' | 'portable' {
-  native = loadNativeSodium(choice);
+  const next = loadNativeSodium(choice);
+  if (!next) sodium(); // the portable backend must have been loaded: fail here, not mid-verification
+  native = next;
   return cryptoBackend();
 }
 
@@ -156,7 +170,7 @@ export function verifySignature(publicKey: Uint8Array, message: Uint8Array, sign
   requireReady();
   if (native) return native.crypto_sign_verify_detached(signature, message, publicKey);
   try {
-    return sodium.crypto_sign_verify_detached(signature, message, publicKey);
+    return sodium().crypto_sign_verify_detached(signature, message, publicKey);
   } catch {
     // libsodium-wrappers throws where the native binding returns false (a key off the curve).
     return false;
@@ -194,12 +208,12 @@ export function blake2b256(...parts: Uint8Array[]): Uint8Array {
   }
   // Parts are small (headers, signatures); one copy is cheaper than the streaming API's calls.
   const input = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-  return sodium.crypto_generichash(HASH_BYTES, input, null);
+  return sodium().crypto_generichash(HASH_BYTES, input, null);
 }
 
 /** BLAKE2b-256 of `input`, written into the 32 bytes of `out`. */
 export function blake2b256Into(input: Uint8Array, out: Uint8Array): void {
   requireReady();
   if (native) native.crypto_generichash(out, input);
-  else out.set(sodium.crypto_generichash(HASH_BYTES, input, null));
+  else out.set(sodium().crypto_generichash(HASH_BYTES, input, null));
 }

@@ -2,5 +2,6 @@ import { beforeAll } from 'vitest';
 import { initCrypto } from '../../shared/crypto.js';
 
 beforeAll(async () => {
-  await initCrypto();
+  // Both backends, so that tests can compare them (selectCryptoBackend) in one process.
+  await initCrypto({ portable: true });
 });

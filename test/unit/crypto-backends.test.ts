@@ -3,6 +3,7 @@
  * (node:crypto signing, libsodium in WebAssembly). The log vectors run under both
  * (test/unit/log/vectors.test.ts); this file covers what the vectors do not.
  */
+import { execFileSync } from 'node:child_process';
 import { createPublicKey, verify as opensslVerify } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blake2b256, cryptoBackend, generateSigningKey, selectCryptoBackend, signingKeyFromPem, signingKeyToPem, verifySignature } from '../../shared/crypto.js';
@@ -85,5 +86,24 @@ describe('crypto backends', () => {
     expect(cryptoBackendChoice('portable')).toBe('portable');
     expect(() => cryptoBackendChoice('fast')).toThrow(DtxError);
     expect(() => cryptoBackendChoice('fast')).toThrow(/DTX_CRYPTO must be auto, native or portable, not "fast"/);
+  });
+
+  it('a process on the native backend never loads the WebAssembly one, and says so if asked to switch', () => {
+    // A fresh process, as a node starts: this one loaded both for the comparisons above.
+    const script = `
+      const crypto = await import(${JSON.stringify(new URL('../../dist/shared/crypto.js', import.meta.url).href)});
+      await crypto.initCrypto();
+      const hash = Buffer.from(crypto.blake2b256(new TextEncoder().encode('abc'))).toString('hex');
+      let error = '';
+      try { crypto.selectCryptoBackend('portable'); } catch (err) { error = err.message; }
+      await crypto.initCrypto({ portable: true });
+      const portable = crypto.selectCryptoBackend('portable');
+      const again = Buffer.from(crypto.blake2b256(new TextEncoder().encode('abc'))).toString('hex');
+      console.log(JSON.stringify({ backend: crypto.cryptoBackend(), hash, error, portable, same: hash === again }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, DTX_CRYPTO: '' } })) as Record<string, unknown>;
+    expect(out.error).toMatch(/portable crypto backend is not loaded: await initCrypto\(\{ portable: true \}\) first/);
+    expect(out.portable).toBe('portable');
+    expect(out.same).toBe(true);
+    expect(out.hash).toBe(Buffer.from(blake2b256(new TextEncoder().encode('abc'))).toString('hex'));
   });
 });
