@@ -169,8 +169,10 @@ export function verifySignature(publicKey: Uint8Array, message: Uint8Array, sign
   if (signature.length !== SIGNATURE_BYTES || publicKey.length !== PUBLIC_KEY_BYTES) return false;
   requireReady();
   if (native) return native.crypto_sign_verify_detached(signature, message, publicKey);
+  // Outside the try: a backend that is not loaded is an error to see, not a failed signature.
+  const lib = sodium();
   try {
-    return sodium().crypto_sign_verify_detached(signature, message, publicKey);
+    return lib.crypto_sign_verify_detached(signature, message, publicKey);
   } catch {
     // libsodium-wrappers throws where the native binding returns false (a key off the curve).
     return false;
