@@ -41,7 +41,7 @@ export interface FederationDeps {
   logger: Logger;
   clock: () => number;
   /** An origins row as it may be served (this node's own log ends at its durable head). */
-  servable?: (row: OriginRow) => OriginRow;
+  servable: (row: OriginRow) => OriginRow;
 }
 
 export interface OriginLag {

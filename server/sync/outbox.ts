@@ -48,9 +48,12 @@ export class Outbox {
   constructor(
     private readonly logStore: LogStore,
     private readonly hub: AppendHub,
-    private readonly options: OutboxOptions = DEFAULT_OUTBOX,
-    /** Where each origin's log ends for subscribers: this node's own ends at its durable head. */
-    private readonly servable: (row: OriginRow) => OriginRow = (row) => row,
+    private readonly options: OutboxOptions,
+    /**
+     * Where each origin's log ends for subscribers: this node's own ends at its durable head.
+     * Required, so that no wiring can serve entries that are not on disk yet.
+     */
+    private readonly servable: (row: OriginRow) => OriginRow,
   ) {
     this.tail = new TailCache(logStore);
   }
