@@ -17,6 +17,7 @@ import { SightingStore } from './db/sighting-store.js';
 import { WalSync } from './db/wal-sync.js';
 import { Publisher } from './indicators/publisher.js';
 import { IndicatorQuery } from './indicators/query.js';
+import { LookupReaders, MIN_POOLED_QUERIES } from './indicators/lookup-readers.js';
 import { SightingReporter } from './indicators/sightings.js';
 import { AppendHub } from './log/append-hub.js';
 import { Sequencer } from './log/sequencer.js';
@@ -42,6 +43,8 @@ export interface NodeContext {
   publisher: Publisher;
   sightings: SightingReporter;
   query: IndicatorQuery;
+  /** Batch lookups, large ones on reader threads. */
+  lookups: LookupReaders;
   /** Wakes whatever follows the logs when any origin's log grows. */
   hub: AppendHub;
   federation: Federation;
@@ -106,6 +109,10 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
   // Every write to the view is an append (own or relayed); a merge left due by a crash starts now.
   hub.onAppended(() => lookupMerger.poke());
   lookupMerger.poke();
+  const query = new IndicatorQuery(indicatorStore, logStore, sightingStore, clock);
+  // A quarter of the main cache each: readers only read, and the OS caches the file for all of
+  // them (batch times were no worse at 32 MiB than at 128, and the node 60 MiB smaller).
+  const readerOptions = { readers: config.lookupReaders, minQueries: MIN_POOLED_QUERIES, cacheMiB: Math.max(8, Math.floor(config.cacheMiB / 4)) };
   return {
     dir,
     nodeId,
@@ -121,7 +128,8 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
     sequencer,
     publisher: new Publisher(sequencer, indicatorStore, config.maxBatch, clock),
     sightings: new SightingReporter(sequencer, indicatorStore, logStore, sightingStore, config.maxBatch, clock),
-    query: new IndicatorQuery(indicatorStore, logStore, sightingStore, clock),
+    query,
+    lookups: new LookupReaders(db.name, query, options.logger, readerOptions, clock),
     hub,
     federation,
     clock,
@@ -130,6 +138,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
 
 export async function closeNodeContext(context: NodeContext): Promise<void> {
   await context.federation.stop();
+  await context.lookups.stop();
   await context.sequencer.close();
   await context.walSync?.close();
   context.lookupMerger.stop();

@@ -2,6 +2,7 @@
  * Node configuration. Precedence: command-line flags, then DTX_* environment variables, then
  * config.json in the data directory, then these defaults; a node runs with no config at all.
  */
+import { availableParallelism } from 'node:os';
 import { DtxError } from '../../shared/errors.js';
 import type { Durability } from '../db/database.js';
 import { parseHostPort } from './address.js';
@@ -26,6 +27,11 @@ export interface NodeConfig {
   syncVerify: 'chain' | 'every';
   /** Idle subscription streams send heads this often; a subscriber gives up after 3 missed. */
   syncHeartbeatMs: number;
+  /**
+   * Threads that answer large batch lookups beside the main thread, each with a read-only
+   * connection and a page cache of a quarter of cacheMiB; 0 answers them on the main thread.
+   */
+  lookupReaders: number;
 }
 
 export const DEFAULT_CONFIG: Readonly<NodeConfig> = {
@@ -37,6 +43,8 @@ export const DEFAULT_CONFIG: Readonly<NodeConfig> = {
   cacheMiB: 128,
   syncVerify: 'chain',
   syncHeartbeatMs: 5000,
+  // One per core, up to four: a batch is cut into parts for all of them at once.
+  lookupReaders: Math.min(availableParallelism(), 4),
 };
 
 type Checker = (value: unknown, field: string) => unknown;
@@ -77,6 +85,7 @@ const CHECKS: Record<keyof NodeConfig, Checker> = {
   cacheMiB: intRange(2, 65_536),
   syncVerify,
   syncHeartbeatMs: intRange(50, 600_000),
+  lookupReaders: intRange(0, 64),
 };
 
 /** Checks a partial config (from a file, env or flags); unknown keys are errors, not ignored. */

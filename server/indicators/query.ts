@@ -22,8 +22,22 @@ export interface LookupOptions {
   includeExpired: boolean;
 }
 
+/**
+ * Where a part of a larger batch sits (server/indicators/lookup-pool.ts): its first query's
+ * index in the whole call, which answers and errors carry, and the call's clock reading, so
+ * that every part filters expiry at the same instant.
+ */
+export interface QueryPart {
+  offset: number;
+  nowMs: number;
+}
+
 export interface LookupResult extends IndicatorResultFields {
   matches: IndicatorFields[];
+}
+
+export function checkLookupCount(count: number): void {
+  if (count > MAX_LOOKUP_QUERIES) throw invalidArgument('queries', `at most ${MAX_LOOKUP_QUERIES} per call`);
 }
 
 /** A compact match: exactly what the wire writer for LOOKUP_VIEW_MATCHES takes. */
@@ -48,14 +62,14 @@ export class IndicatorQuery {
   }
 
   /** Whole indicators; only queries with a match appear. */
-  lookup(queries: readonly { kind: string; value: string }[], options: LookupOptions): LookupResult[] {
-    const resolved = this.resolve(queries);
-    const filter = { ...options, nowMs: this.clock() };
+  lookup(queries: readonly { kind: string; value: string }[], options: LookupOptions, part: QueryPart = this.wholeCall()): LookupResult[] {
+    const resolved = this.resolve(queries, part.offset);
+    const filter = { ...options, nowMs: part.nowMs };
     const run = () => {
       const results: LookupResult[] = [];
-      for (const queryIndex of sortedByLookupKey(resolved)) {
-        const rows = this.indicators.lookup(resolved[queryIndex]!, filter);
-        if (rows.length > 0) results.push({ queryIndex, matches: rows.map((row) => this.whole(row)) });
+      for (const i of sortedByLookupKey(resolved)) {
+        const rows = this.indicators.lookup(resolved[i]!, filter);
+        if (rows.length > 0) results.push({ queryIndex: part.offset + i, matches: rows.map((row) => this.whole(row)) });
       }
       return results.sort((a, b) => a.queryIndex - b.queryIndex);
     };
@@ -64,11 +78,11 @@ export class IndicatorQuery {
   }
 
   /** Compact matches, in query order. */
-  lookupMatches(queries: readonly { kind: string; value: string }[], options: LookupOptions): LookupMatch[] {
-    const resolved = this.resolve(queries);
-    const filter = { ...options, nowMs: this.clock() };
+  lookupMatches(queries: readonly { kind: string; value: string }[], options: LookupOptions, part: QueryPart = this.wholeCall()): LookupMatch[] {
+    const resolved = this.resolve(queries, part.offset);
+    const filter = { ...options, nowMs: part.nowMs };
     return this.indicators.lookupMatchesMany(resolved, filter).map((row) => ({
-      queryIndex: row.queryIndex,
+      queryIndex: part.offset + row.queryIndex,
       id: uuidFromHex(row.idHex),
       origin: this.originOf(row.origin).id,
       version: row.version,
@@ -79,10 +93,16 @@ export class IndicatorQuery {
     }));
   }
 
+  /** A whole call: offset 0, and the clock read now. */
+  private wholeCall(): QueryPart {
+    return { offset: 0, nowMs: this.clock() };
+  }
+
   /** Validates every query before any work is done: a malformed one fails the call. */
-  private resolve(queries: readonly { kind: string; value: string }[]): LookupKeyQuery[] {
-    if (queries.length > MAX_LOOKUP_QUERIES) throw invalidArgument('queries', `at most ${MAX_LOOKUP_QUERIES} per call`);
-    return queries.map((q, index) => {
+  private resolve(queries: readonly { kind: string; value: string }[], offset: number): LookupKeyQuery[] {
+    checkLookupCount(queries.length);
+    return queries.map((q, i) => {
+      const index = offset + i;
       const kind = kindByName(q.kind);
       if (!kind) throw invalidArgument(`queries[${index}].kind`, `unknown kind "${q.kind}"`, { index: String(index) });
       try {

@@ -9,7 +9,8 @@ import { file_dtx_v1_log_service } from '../../shared/gen/dtx/v1/log_service_pb.
 import { file_dtx_v1_node_service } from '../../shared/gen/dtx/v1/node_service_pb.js';
 import { file_dtx_v1_peer_service } from '../../shared/gen/dtx/v1/peer_service_pb.js';
 import { file_dtx_v1_sync_service } from '../../shared/gen/dtx/v1/sync_service_pb.js';
-import { readLookupRequest, readPublishRequest } from '../../shared/wire/message-readers.js';
+import { readLookupRequest } from '../../shared/wire/lookup-request-reader.js';
+import { readPublishRequest } from '../../shared/wire/message-readers.js';
 import { formatHostPort, parseHostPort } from '../config/address.js';
 import type { NodeContext } from '../context.js';
 import { Authenticator } from './auth.js';

@@ -1,22 +1,20 @@
 /**
- * Direct decoders for the two large requests a node receives (PublishRequest and
- * LookupIndicatorsRequest), and for the large responses a client receives (compact batch-lookup
+ * Direct decoders for the large PublishRequest a node receives (LookupIndicatorsRequest has its
+ * own, lookup-request-reader.ts), and for the large responses a client receives (compact batch-lookup
  * matches, federation SubscribeResponse). They read the wire format with protobuf-es' BinaryReader into the
  * same shapes the generated decoder produces, without building descriptor-driven message
  * objects (about 12 microseconds per indicator on the node's main thread). Unknown fields are
  * skipped, as by the generated decoder; a unit test checks both agree on random requests.
  */
 import { create } from '@bufbuild/protobuf';
-import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { WireType, type BinaryReader } from '@bufbuild/protobuf/wire';
+import { readMessage, subMessageEnd, WireReader } from './wire-reader.js';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import type { IndicatorInput } from '../gen/dtx/v1/indicator_pb.js';
 import {
-  LookupIndicatorsRequestSchema,
   PublishRequestSchema,
-  type LookupIndicatorsRequest,
   type LookupIndicatorsResponse,
   type LookupMatch,
-  type LookupQuery,
   type PublishRequest,
 } from '../gen/dtx/v1/indicator_service_pb.js';
 import type { Entry } from '../gen/dtx/v1/log_pb.js';
@@ -24,19 +22,6 @@ import type { SubscribeResponse, SyncHead } from '../gen/dtx/v1/sync_service_pb.
 
 const EMPTY = new Uint8Array(0);
 
-/** Reads the fields of one length-delimited sub-message, calling onField for each. */
-function readMessage(r: BinaryReader, end: number, onField: (field: number, wireType: WireType) => boolean): void {
-  while (r.pos < end) {
-    const [field, wireType] = r.tag();
-    if (!onField(field, wireType)) r.skip(wireType, field);
-  }
-  if (r.pos !== end) throw new Error('malformed message: a field runs past its end');
-}
-
-function subMessageEnd(r: BinaryReader): number {
-  const length = r.uint32();
-  return r.pos + length;
-}
 
 function readTimestamp(r: BinaryReader): Timestamp {
   const ts: Timestamp = { $typeName: 'google.protobuf.Timestamp', seconds: 0n, nanos: 0 };
@@ -93,38 +78,11 @@ function readIndicatorInput(r: BinaryReader): IndicatorInput {
 }
 
 export function readPublishRequest(bytes: Uint8Array): PublishRequest {
-  const r = new BinaryReader(bytes);
+  const r = new WireReader(bytes);
   const request = create(PublishRequestSchema);
   readMessage(r, r.len, (field, wt) => {
     if (field !== 1 || wt !== WireType.LengthDelimited) return false;
     request.items.push(readIndicatorInput(r));
-    return true;
-  });
-  return request;
-}
-
-function readLookupQuery(r: BinaryReader): LookupQuery {
-  const query: LookupQuery = { $typeName: 'dtx.v1.LookupQuery', kind: '', value: '' };
-  readMessage(r, subMessageEnd(r), (field, wt) => {
-    if (wt !== WireType.LengthDelimited) return false;
-    if (field === 1) query.kind = r.string();
-    else if (field === 2) query.value = r.string();
-    else return false;
-    return true;
-  });
-  return query;
-}
-
-export function readLookupRequest(bytes: Uint8Array): LookupIndicatorsRequest {
-  const r = new BinaryReader(bytes);
-  const request = create(LookupIndicatorsRequestSchema);
-  readMessage(r, r.len, (field, wt) => {
-    const num = wt === WireType.Varint;
-    if (field === 1 && wt === WireType.LengthDelimited) request.queries.push(readLookupQuery(r));
-    else if (field === 2 && num) request.includeRetracted = r.bool();
-    else if (field === 3 && num) request.includeExpired = r.bool();
-    else if (field === 4 && num) request.view = r.int32();
-    else return false;
     return true;
   });
   return request;
@@ -166,7 +124,7 @@ function readLookupMatch(r: BinaryReader): LookupMatch {
  * the generated decoder, so this reader is only a shortcut, never a second implementation.
  */
 export function readLookupMatchesResponse(bytes: Uint8Array): LookupIndicatorsResponse {
-  const r = new BinaryReader(bytes);
+  const r = new WireReader(bytes);
   const response: LookupIndicatorsResponse = { $typeName: 'dtx.v1.LookupIndicatorsResponse', results: [], matches: [] };
   readMessage(r, r.len, (field, wt) => {
     if (field === 2 && wt === WireType.LengthDelimited) {
@@ -213,7 +171,7 @@ function readSyncHead(r: BinaryReader): SyncHead {
  * bytes are taken as views of the received buffer, with no descriptor walk per entry.
  */
 export function readSubscribeResponse(bytes: Uint8Array): SubscribeResponse {
-  const r = new BinaryReader(bytes);
+  const r = new WireReader(bytes);
   const response: SubscribeResponse = { $typeName: 'dtx.v1.SubscribeResponse', entries: [], heads: [], caughtUp: false };
   readMessage(r, r.len, (field, wt) => {
     if (field === 1 && wt === WireType.LengthDelimited) response.entries.push(readEntry(r));

@@ -47,6 +47,23 @@ export class RawGrpcClient {
     });
   }
 
+  /** Any unary method with a request given as bytes, as a client with another encoder might send it. */
+  unaryBytes(path: string, request: Uint8Array, token?: string): Promise<Buffer> {
+    const metadata = new Metadata();
+    if (token) metadata.set('authorization', `Bearer ${token}`);
+    return new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest(
+        path,
+        (bytes: Uint8Array) => Buffer.from(bytes),
+        (bytes: Buffer) => bytes,
+        request,
+        metadata,
+        { deadline: Date.now() + 10_000 },
+        (err: ServiceError | null, response?: Buffer) => (err ? reject(err) : resolve(response!)),
+      );
+    });
+  }
+
   /** Sends the reflection requests on one bidi stream and collects one response per request. */
   reflect(requests: ReflectionRequest[]): Promise<ReflectionResponse[]> {
     const call = this.client.makeBidiStreamRequest(

@@ -1,8 +1,9 @@
-import { IndicatorService, LookupView } from '../../../shared/gen/dtx/v1/indicator_service_pb.js';
-import { writeGetIndicatorResponse, writeLookupFullResponse } from '../../../shared/wire/indicator-writer.js';
-import { writeLookupMatchesResponse } from '../../../shared/wire/lookup-writers.js';
+import { IndicatorService, LookupView, type LookupIndicatorsRequest } from '../../../shared/gen/dtx/v1/indicator_service_pb.js';
+import { writeGetIndicatorResponse } from '../../../shared/wire/indicator-writer.js';
+import { encodedQueriesOf } from '../../../shared/wire/lookup-request-reader.js';
 import { writePublishResponse } from '../../../shared/wire/publish-writer.js';
 import { indicatorMessage } from '../../indicators/mapping.js';
+import type { LookupBatch } from '../../indicators/lookup-readers.js';
 import type { NodeContext } from '../../context.js';
 import type { MethodsOf, ServiceHandlers, ServicePolicy } from '../register.js';
 
@@ -29,13 +30,7 @@ export function indicatorHandlers(node: NodeContext): ServiceHandlers<Methods> {
     },
     lookupIndicators: (request) => {
       const options = { includeRetracted: request.includeRetracted, includeExpired: request.includeExpired };
-      if (request.view === LookupView.MATCHES) return writeLookupMatchesResponse(node.query.lookupMatches(request.queries, options));
-      const results = node.query.lookup(request.queries, options);
-      return (
-        writeLookupFullResponse(results) ?? {
-          results: results.map((r) => ({ queryIndex: r.queryIndex, matches: r.matches.map(indicatorMessage) })),
-        }
-      );
+      return node.lookups.respond(lookupBatch(request), options, request.view === LookupView.MATCHES ? 'matches' : 'full');
     },
     retractIndicator: async (request) => {
       const { seq } = await node.publisher.retract(request.id, request.reason, request.comment);
@@ -48,6 +43,13 @@ export function indicatorHandlers(node: NodeContext): ServiceHandlers<Methods> {
       return { seqs: seqs.map(BigInt) };
     },
   };
+}
+
+/** The request's queries: still encoded when the node's own reader decoded the request. */
+function lookupBatch(request: LookupIndicatorsRequest): LookupBatch {
+  const encoded = encodedQueriesOf(request);
+  if (!encoded) return { count: request.queries.length, queries: () => request.queries };
+  return { count: encoded.ranges.length / 2, queries: () => request.queries, encoded };
 }
 
 export { IndicatorService };
