@@ -58,6 +58,7 @@ export class DtxNode {
       context.federation.start();
       writeRuntime(dir, { pid: process.pid, nodeId: context.nodeId, grpc: grpc.address, http: http.address, startedAt: new Date().toISOString() });
       context.checkpointer.start();
+      context.keyFilter.start();
       return node;
     } catch (err) {
       if (grpc) grpc.server.forceShutdown();

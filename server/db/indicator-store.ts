@@ -159,6 +159,7 @@ export class IndicatorStore {
   }
 
   lookup(query: LookupKeyQuery, filter: LookupFilter): IndicatorEntryRow[] {
+    if (!this.lookupKeys.mightContain(query.lookupKey)) return [];
     return this.run('full', query, filter) as IndicatorEntryRow[];
   }
 
@@ -169,12 +170,21 @@ export class IndicatorStore {
    */
   lookupMatchesMany(queries: readonly LookupKeyQuery[], filter: LookupFilter): (IndicatorMatchRow & { queryIndex: number })[] {
     const statement = this.manyMatches.get(`${filter.includeRetracted}:${filter.includeExpired}`)!;
-    const keys = JSON.stringify(queries.map((q) => q.lookupKey));
+    // Only keys the filter does not rule out go to SQLite: most of a gateway's values are misses.
+    const probed: number[] = [];
+    const keys: number[] = [];
+    for (let i = 0; i < queries.length; i++) {
+      if (!this.lookupKeys.mightContain(queries[i]!.lookupKey)) continue;
+      probed.push(i);
+      keys.push(queries[i]!.lookupKey);
+    }
+    if (keys.length === 0) return [];
+    const json = JSON.stringify(keys);
     // Raw rows (arrays) skip building an object per candidate; most candidates are hits to keep.
-    const rows = (filter.includeExpired ? statement.all(keys) : statement.all(keys, filter.nowMs)) as unknown[][];
+    const rows = (filter.includeExpired ? statement.all(json) : statement.all(json, filter.nowMs)) as unknown[][];
     const matches: (IndicatorMatchRow & { queryIndex: number })[] = [];
     for (const r of rows) {
-      const queryIndex = r[0] as number;
+      const queryIndex = probed[r[0] as number]!;
       const q = queries[queryIndex]!;
       if (r[1] !== q.kind || r[2] !== q.value) continue;
       matches.push({

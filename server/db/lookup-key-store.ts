@@ -28,7 +28,18 @@ export interface LookupKeyOptions {
 
 export const DEFAULT_LOOKUP_KEY_OPTIONS: LookupKeyOptions = { recentLimit: RECENT_LIMIT, sliceRows: SLICE_ROWS };
 
+/** What the lookup index needs of the node's Bloom filter (lookup-key-filter.ts, key-filter.ts). */
+export interface KeyFilterLike {
+  add(key: number): void;
+  mightContain(key: number): boolean;
+}
+
 export class LookupKeyStore {
+  /**
+   * Told of every key added, before its transaction commits, and asked before a lookup probes
+   * the tables; none means every lookup probes them.
+   */
+  filter: KeyFilterLike | undefined;
   private readonly insertRecent;
   private readonly deleteRecent;
   private readonly deleteMerged;
@@ -57,7 +68,13 @@ export class LookupKeyStore {
   }
 
   add(lookupKey: number, id: Uint8Array, origin: number): void {
+    this.filter?.add(lookupKey);
     this.recent += this.insertRecent.run(lookupKey, id, origin).changes;
+  }
+
+  /** False only when no row has this key (the filter says so). */
+  mightContain(lookupKey: number): boolean {
+    return this.filter?.mightContain(lookupKey) ?? true;
   }
 
   /** Removes the row wherever it is (an indicator whose new version has another value). */

@@ -27,6 +27,8 @@ export type LookupWorkerRequest =
       offset: number;
       /** The part's queries, decoded, or encoded in the request's bytes (shared by every part). */
       queries: LookupQueryFields[] | { bytes: SharedArrayBuffer; ranges: Int32Array };
+      /** The main thread's lookup key filter (server/db/key-filter.ts), if built: shared, not copied. */
+      filter: SharedArrayBuffer | undefined;
     }
   | { type: 'end'; batch: number }
   | { type: 'stop' };

@@ -82,6 +82,8 @@ export class LookupReaders {
     private readonly logger: Logger,
     private readonly options: LookupReaderOptions,
     private readonly clock: () => number = Date.now,
+    /** The memory of the node's lookup key filter, once built (server/db/lookup-key-filter.ts). */
+    private readonly filterMemory: () => SharedArrayBuffer | undefined = () => undefined,
   ) {}
 
   /** The encoded LookupIndicatorsResponse for the batch, in query order. */
@@ -160,6 +162,8 @@ export class LookupReaders {
     if (this.failed || this.stopped) throw new ReaderFailure('lookup readers are stopped');
     const readers = await this.start();
     const batch = ++this.batch;
+    // The filter as of now: it holds every key committed before the readers' snapshots.
+    const filter = this.filterMemory();
     const results = new Array<Uint8Array | PartError | undefined>(parts.length);
     const starting = readers.slice(0, Math.min(readers.length, parts.length));
     let next = 0;
@@ -169,7 +173,7 @@ export class LookupReaders {
         const give = (reader: Reader) => {
           if (next >= parts.length) return;
           const part = parts[next++]!;
-          const message: LookupWorkerRequest = { type: 'part', batch, view, options, nowMs, offset: part.offset, queries: part.queries };
+          const message: LookupWorkerRequest = { type: 'part', batch, view, options, nowMs, offset: part.offset, queries: part.queries, filter };
           reader.worker.postMessage(message);
         };
         for (const reader of starting) {

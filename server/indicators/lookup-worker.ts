@@ -8,6 +8,7 @@ import { DtxError } from '../../shared/errors.js';
 import { readLookupQueries } from '../../shared/wire/lookup-request-reader.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { IndicatorStore } from '../db/indicator-store.js';
+import { KeyFilter } from '../db/key-filter.js';
 import { LogStore } from '../db/log-store.js';
 import { SightingStore } from '../db/sighting-store.js';
 import type { LookupWorkerData, LookupWorkerRequest, LookupWorkerResponse, PartError } from './lookup-protocol.js';
@@ -21,10 +22,14 @@ const send = (message: LookupWorkerResponse, transfer: ArrayBuffer[] = []) => po
 
 let db: Db;
 let query: IndicatorQuery;
+let store: IndicatorStore;
+/** The filter memory the current view was made from. */
+let filterMemory: SharedArrayBuffer | undefined;
 let pin: () => unknown;
 try {
   db = openDatabase(path, { readonly: true, cacheMiB });
-  query = new IndicatorQuery(new IndicatorStore(db), new LogStore(db), new SightingStore(db));
+  store = new IndicatorStore(db);
+  query = new IndicatorQuery(store, new LogStore(db), new SightingStore(db));
   // Any read starts the snapshot of a deferred transaction; this table is tiny.
   const count = db.prepare<[]>('SELECT count(*) FROM origins').pluck();
   pin = () => count.get();
@@ -71,6 +76,10 @@ port.on('message', (message: LookupWorkerRequest) => {
   const { batch, offset } = message;
   try {
     if (openBatch !== batch) begin(batch);
+    if (message.filter !== filterMemory) {
+      filterMemory = message.filter;
+      store.lookupKeys.filter = filterMemory ? KeyFilter.view(filterMemory) : undefined;
+    }
     const queries = Array.isArray(message.queries) ? message.queries : readLookupQueries(new Uint8Array(message.queries.bytes), message.queries.ranges, offset);
     const bytes = lookupResponse(query, queries, message.options, message.view, { offset, nowMs: message.nowMs });
     // A fresh buffer exactly its size: transferring a view of a larger one would move the rest too.

@@ -9,69 +9,25 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, transactionRunner, type Db } from '../../server/db/database.js';
-import { IndicatorStore, type NewIndicatorRow } from '../../server/db/indicator-store.js';
-import { LogStore } from '../../server/db/log-store.js';
+import { IndicatorStore } from '../../server/db/indicator-store.js';
 import type { LookupKeyOptions } from '../../server/db/lookup-key-store.js';
 import { LookupMerger } from '../../server/db/lookup-merger.js';
-import { lookupKey } from '../../server/indicators/lookup-key.js';
 import { silentLogger } from '../../shared/logger.js';
-import { makeTempDir, removeDir } from '../_util/test-node.js';
+import { expectEachFoundOnce, findAll, valueOf, ViewRows } from '../_util/view-rows.js';
 
-const KIND = 3;
 const OPTIONS: LookupKeyOptions = { recentLimit: 40, sliceRows: 8 };
-const FILTER = { includeRetracted: false, includeExpired: false, nowMs: 0 };
 
-let dir: string;
+let rows: ViewRows;
 let db: Db;
-let logs: LogStore;
-let origin: number;
 
 beforeEach(() => {
-  dir = makeTempDir('lookup-keys');
-  db = openDatabase(join(dir, 'dtx.db'));
-  logs = new LogStore(db);
-  origin = logs.ensureOrigin(Buffer.alloc(32, 9)).idx;
+  rows = new ViewRows();
+  db = rows.db;
 });
 
-afterEach(() => {
-  if (db.open) db.close();
-  removeDir(dir);
-});
+afterEach(() => rows.close());
 
-function idOf(n: number): Buffer {
-  const id = Buffer.alloc(16);
-  id.writeUInt32BE(n, 12);
-  return id;
-}
-
-let seq = 0;
-
-/** Stores version `version` of indicator n with `value`, as the view does: entry, then row. */
-function put(store: IndicatorStore, n: number, value: string, version = 1): void {
-  seq++;
-  const entry = logs.appendEntry(origin, 1, seq, Buffer.from(`header ${seq}`), Buffer.alloc(64), Buffer.from(value));
-  const row: NewIndicatorRow = { id: idOf(n), origin, version, entry, lookupKey: lookupKey(KIND, value), kind: KIND, value, action: 1, confidence: 50, validUntil: 9e15 };
-  store.put(row, store.key(row.id, origin));
-}
-
-const valueOf = (n: number) => `198.51.${n >> 8}.${n & 255}`;
-
-/** Indicator numbers found for each value, by single lookups and by one batch lookup. */
-function findAll(store: IndicatorStore, values: readonly string[]): { single: number[][]; batch: number[][] } {
-  const queries = values.map((value) => ({ kind: KIND, value, lookupKey: lookupKey(KIND, value) }));
-  const single = queries.map((q) => store.lookup(q, FILTER).map((r) => r.id.readUInt32BE(12)));
-  const batch = values.map(() => [] as number[]);
-  for (const m of store.lookupMatchesMany(queries, FILTER)) batch[m.queryIndex]!.push(Number.parseInt(m.idHex.slice(24), 16));
-  return { single, batch };
-}
-
-function expectEachFoundOnce(store: IndicatorStore, count: number): void {
-  const values = Array.from({ length: count }, (_, n) => valueOf(n));
-  const expected = values.map((_, n) => [n]);
-  const { single, batch } = findAll(store, values);
-  expect(single).toEqual(expected);
-  expect(batch).toEqual(expected);
-}
+const put = (store: IndicatorStore, n: number, value: string, version = 1) => rows.put(store, n, value, version);
 
 const tableRows = (table: string) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
 
@@ -136,11 +92,14 @@ describe('lookup index in two tables', () => {
       for (let n = 0; n < 25; n++) put(store, n, valueOf(n));
     });
     db.close();
-    db = openDatabase(join(dir, 'dtx.db'));
-    logs = new LogStore(db);
-    const reopened = new IndicatorStore(db, OPTIONS);
-    expect(reopened.lookupKeys.recentRows).toBe(25);
-    expectEachFoundOnce(reopened, 25);
+    const again = openDatabase(join(rows.dir, 'dtx.db'));
+    try {
+      const reopened = new IndicatorStore(again, OPTIONS);
+      expect(reopened.lookupKeys.recentRows).toBe(25);
+      expectEachFoundOnce(reopened, 25);
+    } finally {
+      again.close();
+    }
   });
 
   it('the merger drains the recent table in the background, between other work', async () => {
