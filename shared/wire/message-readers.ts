@@ -7,7 +7,7 @@
  * skipped, as by the generated decoder; a unit test checks both agree on random requests.
  */
 import { create } from '@bufbuild/protobuf';
-import { WireType, type BinaryReader } from '@bufbuild/protobuf/wire';
+import { WireType } from '@bufbuild/protobuf/wire';
 import { readMessage, subMessageEnd, WireReader } from './wire-reader.js';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import type { IndicatorInput } from '../gen/dtx/v1/indicator_pb.js';
@@ -23,10 +23,10 @@ import type { SubscribeResponse, SyncHead } from '../gen/dtx/v1/sync_service_pb.
 const EMPTY = new Uint8Array(0);
 
 
-function readTimestamp(r: BinaryReader): Timestamp {
+function readTimestamp(r: WireReader): Timestamp {
   const ts: Timestamp = { $typeName: 'google.protobuf.Timestamp', seconds: 0n, nanos: 0 };
   readMessage(r, subMessageEnd(r), (field, wt) => {
-    if (field === 1 && wt === WireType.Varint) ts.seconds = BigInt(r.int64());
+    if (field === 1 && wt === WireType.Varint) ts.seconds = r.int64Big();
     else if (field === 2 && wt === WireType.Varint) ts.nanos = r.int32();
     else return false;
     return true;
@@ -34,7 +34,7 @@ function readTimestamp(r: BinaryReader): Timestamp {
   return ts;
 }
 
-function readIndicatorInput(r: BinaryReader): IndicatorInput {
+function readIndicatorInput(r: WireReader): IndicatorInput {
   // A literal of the generated shape (protobuf-es messages are plain objects): create() would
   // walk the descriptor for every item.
   const item: IndicatorInput = {
@@ -88,7 +88,7 @@ export function readPublishRequest(bytes: Uint8Array): PublishRequest {
   return request;
 }
 
-function readLookupMatch(r: BinaryReader): LookupMatch {
+function readLookupMatch(r: WireReader): LookupMatch {
   const match: LookupMatch = {
     $typeName: 'dtx.v1.LookupMatch',
     queryIndex: 0,
@@ -110,7 +110,7 @@ function readLookupMatch(r: BinaryReader): LookupMatch {
       case 4: if (!num) return false; match.version = r.uint32(); break;
       case 5: if (!num) return false; match.action = r.int32(); break;
       case 6: if (!num) return false; match.confidence = r.uint32(); break;
-      case 7: if (!num) return false; match.validUntilMs = BigInt(r.int64()); break;
+      case 7: if (!num) return false; match.validUntilMs = r.int64Big(); break;
       case 8: if (!num) return false; match.retracted = r.bool(); break;
       default: return false;
     }
@@ -137,7 +137,7 @@ export function readLookupMatchesResponse(bytes: Uint8Array): LookupIndicatorsRe
   return response;
 }
 
-function readEntry(r: BinaryReader): Entry {
+function readEntry(r: WireReader): Entry {
   const entry: Entry = { $typeName: 'dtx.v1.Entry', header: EMPTY, signature: EMPTY, payload: EMPTY };
   readMessage(r, subMessageEnd(r), (field, wt) => {
     if (wt !== WireType.LengthDelimited) return false;
@@ -150,16 +150,16 @@ function readEntry(r: BinaryReader): Entry {
   return entry;
 }
 
-function readSyncHead(r: BinaryReader): SyncHead {
+function readSyncHead(r: WireReader): SyncHead {
   const head: SyncHead = { $typeName: 'dtx.v1.SyncHead', origin: '', epoch: 0, seq: 0n, hash: EMPTY, timestampMs: 0n };
   readMessage(r, subMessageEnd(r), (field, wt) => {
     const len = wt === WireType.LengthDelimited;
     const num = wt === WireType.Varint;
     if (field === 1 && len) head.origin = r.string();
     else if (field === 2 && num) head.epoch = r.uint32();
-    else if (field === 3 && num) head.seq = BigInt(r.uint64());
+    else if (field === 3 && num) head.seq = r.uint64Big();
     else if (field === 4 && len) head.hash = r.bytes();
-    else if (field === 5 && num) head.timestampMs = BigInt(r.int64());
+    else if (field === 5 && num) head.timestampMs = r.int64Big();
     else return false;
     return true;
   });

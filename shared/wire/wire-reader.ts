@@ -4,6 +4,7 @@
  * and a 10,000-query lookup request took about 10 ms to decode against about 3.5. Invalid UTF-8
  * is an error, as in the generated decoder.
  */
+import { protoInt64 } from '@bufbuild/protobuf';
 import { BinaryReader, type WireType } from '@bufbuild/protobuf/wire';
 
 const strict = new TextDecoder('utf-8', { fatal: true });
@@ -15,6 +16,23 @@ export class WireReader extends BinaryReader {
     super(bytes);
     // A view of the same memory, not a copy.
     this.bytesAsBuffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /**
+   * An int64 as a bigint, by way of a Number when it fits in 53 bits (timestamps, counts):
+   * several times cheaper than protobuf-es' general conversion, which builds it from two halves.
+   */
+  int64Big(): bigint {
+    const [lo, hi] = this.varint64();
+    if (hi >= 0 && hi <= 0x1fffff) return BigInt(hi * 2 ** 32 + (lo >>> 0));
+    return BigInt(protoInt64.dec(lo, hi));
+  }
+
+  /** A uint64 as a bigint, as int64Big. */
+  uint64Big(): bigint {
+    const [lo, hi] = this.varint64();
+    if (hi >= 0 && hi <= 0x1fffff) return BigInt(hi * 2 ** 32 + (lo >>> 0));
+    return BigInt(protoInt64.uDec(lo, hi));
   }
 
   override string(): string {

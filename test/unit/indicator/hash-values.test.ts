@@ -9,6 +9,7 @@ describe.each(['account.email', 'account.email_canon', 'account.phone', 'account
     it('accepts 64 hex digits and lower-cases them', () => {
       expect(canon(kind, HASH)).toBe(HASH);
       expect(canon(kind, HASH.toUpperCase())).toBe(HASH);
+      expect(canon(kind, `${HASH.slice(0, 32)}${HASH.slice(32).toUpperCase()}`)).toBe(HASH);
     });
 
     it.each([
@@ -19,6 +20,8 @@ describe.each(['account.email', 'account.email_canon', 'account.phone', 'account
       ['a 0x prefix', `0x${HASH.slice(2)}`],
       ['white space', ` ${HASH.slice(1)}`],
       ['base64', 'ASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4mrze8='],
+      // Each just outside a range of hex digits, and letters that lower-case outside ASCII.
+      ...['/', ':', '@', 'G', '`', 'g', '\uff21', '\u212a', '\u0130'].map((c) => [`${JSON.stringify(c)} in place of a digit`, `${c}${HASH.slice(1)}`]),
     ])('rejects %s', (_, value) => {
       expectRejected(kind, value);
     });
