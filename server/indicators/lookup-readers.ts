@@ -108,9 +108,13 @@ export class LookupReaders {
     const readers = await this.readers?.catch(() => []);
     await Promise.all(
       (readers ?? []).map(async (reader) => {
-        const stopped = new Promise<void>((resolve) => reader.worker.once('exit', () => resolve()));
+        // Awaited from here: an unreferenced worker would let the process exit before it closes.
+        reader.worker.ref();
+        const exited = new Promise<void>((resolve) => reader.worker.once('exit', () => resolve()));
         reader.worker.postMessage({ type: 'stop' } satisfies LookupWorkerRequest);
-        await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 1_000)))]);
+        clearTimeout(timer);
         await reader.worker.terminate();
       }),
     );
@@ -135,13 +139,16 @@ export class LookupReaders {
 
   private startReader(): Promise<Reader> {
     const workerData: LookupWorkerData = { path: this.dbPath, cacheMiB: this.options.cacheMiB, pinned: this.pinned };
+    // Referenced only while it starts or works on a batch: an idle reader must not keep a
+    // process alive that forgot to stop it, and a busy one must keep its caller's alive.
     const worker = new Worker(workerPath(import.meta.url, 'lookup-worker.js'), { workerData });
-    // Idle readers must not keep a process alive that forgot to stop them.
-    worker.unref();
     const reader: Reader = { worker, onMessage: undefined, onFailure: undefined };
     return new Promise<Reader>((resolve, reject) => {
       worker.on('message', (message: LookupWorkerResponse) => {
-        if (message.type === 'ready') resolve(reader);
+        if (message.type === 'ready') {
+          worker.unref();
+          resolve(reader);
+        }
         else if (message.type === 'failed') reject(new ReaderFailure(`a lookup reader could not open the database: ${message.message}`));
         else reader.onMessage?.(message);
       });
@@ -177,6 +184,7 @@ export class LookupReaders {
           reader.worker.postMessage(message);
         };
         for (const reader of starting) {
+          reader.worker.ref();
           reader.onFailure = reject;
           reader.onMessage = (message) => {
             if (message.type !== 'part' || message.batch !== batch) return;
@@ -194,6 +202,7 @@ export class LookupReaders {
       });
     } finally {
       for (const reader of starting) {
+        reader.worker.unref();
         reader.onMessage = undefined;
         reader.onFailure = undefined;
         reader.worker.postMessage({ type: 'end', batch } satisfies LookupWorkerRequest);

@@ -70,6 +70,8 @@ port.on('message', (message: LookupWorkerRequest) => {
   if (message.type === 'stop') {
     db.close();
     send({ type: 'stopped' });
+    // Nothing else keeps the thread alive: it exits, which the main thread waits for.
+    port.close();
     return;
   }
   if (message.type === 'end') return end(message.batch);
@@ -82,8 +84,9 @@ port.on('message', (message: LookupWorkerRequest) => {
     }
     const queries = Array.isArray(message.queries) ? message.queries : readLookupQueries(new Uint8Array(message.queries.bytes), message.queries.ranges, offset);
     const bytes = lookupResponse(query, queries, message.options, message.view, { offset, nowMs: message.nowMs });
-    // A fresh buffer exactly its size: transferring a view of a larger one would move the rest too.
-    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer;
+    // Transferred, so it must own its memory exactly: a small Buffer is a view into Node's shared
+    // pool (and Buffer's slice() is another view, not a copy), so that case is copied.
+    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : new Uint8Array(bytes).buffer;
     send({ type: 'part', batch, offset, bytes: owned as ArrayBuffer }, [owned as ArrayBuffer]);
   } catch (err) {
     send({ type: 'part', batch, offset, error: partError(err) });

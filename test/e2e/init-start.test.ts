@@ -2,6 +2,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DtxClient } from '../../client/index.js';
+import { Tlp } from '../../shared/gen/dtx/v1/indicator_pb.js';
 import {
   dtx,
   dtxJson,
@@ -97,6 +99,24 @@ describe.concurrent('dtx start', () => {
     expect(JSON.parse(readFileSync(runtimePath(dir), 'utf8'))).toMatchObject({ pid: node.proc.pid });
     expect(await dtxJson<LogRow[]>(['log', '--data', dir, '--json'])).toEqual([]);
 
+    await stopNodeCleanly(node);
+  });
+
+  it('stops cleanly on SIGTERM once a large batch lookup has started its reader threads', async () => {
+    const dir = dirs.path('lab-e');
+    await initNode(dir);
+    const node = await startNode(dir);
+    nodes.push(node);
+    const client = new DtxClient({ address: node.info.grpc, token: node.token });
+    try {
+      const [stored] = await client.publish([{ kind: 'network.ip', value: '203.0.113.9', tlp: Tlp.GREEN }]);
+      // Above the size that goes to the readers (MIN_POOLED_QUERIES).
+      const queries = Array.from({ length: 600 }, (_, i) => ({ kind: 'network.ip', value: i === 300 ? '203.0.113.9' : `198.18.${i >> 8}.${i & 255}` }));
+      const matches = await client.lookupMatches(queries);
+      expect(matches.map((m) => [m.queryIndex, m.id])).toEqual([[300, stored!.id]]);
+    } finally {
+      client.close();
+    }
     await stopNodeCleanly(node);
   });
 

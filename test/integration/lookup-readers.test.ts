@@ -64,6 +64,21 @@ describe('lookup readers', () => {
     expect(matches.filter((m) => m.retracted).map((m) => m.id)).toEqual(queries.flatMap((q, i) => (i % 100 === 7 ? [retractedId] : [])));
   });
 
+  it('answers batches with few or no matches, whose parts encode to a few bytes', async () => {
+    const { lookups, query } = t.node.context;
+    const misses = Array.from({ length: MIN_POOLED_QUERIES + 88 }, (_, i) => email(`none/${i}`));
+    const one = misses.map((q, i) => (i === 300 ? email('r/5') : q));
+    for (const batch of [misses, one]) {
+      for (const view of VIEWS) {
+        const nowMs = Date.now();
+        const pooled = await lookups.respond(batchOf(batch), FILTERS[0]!, view);
+        expect(Buffer.from(pooled).equals(Buffer.from(lookupResponse(query, batch, FILTERS[0]!, view, { offset: 0, nowMs })))).toBe(true);
+      }
+    }
+    expect((await t.client.lookupMatches(one)).map((m) => m.queryIndex)).toEqual([300]);
+    expect(await t.client.lookupMatches(misses)).toEqual([]);
+  });
+
   it('answers over gRPC as for a small batch', async () => {
     const compact = await t.client.lookupMatches(queries);
     const small = await t.client.lookupMatches(queries.slice(0, MIN_POOLED_QUERIES - 1));
