@@ -23,7 +23,7 @@ export interface LookupOptions {
 }
 
 /**
- * Where a part of a larger batch sits (server/indicators/lookup-pool.ts): its first query's
+ * Where a part of a larger batch sits (server/indicators/lookup-readers.ts): its first query's
  * index in the whole call, which answers and errors carry, and the call's clock reading, so
  * that every part filters expiry at the same instant.
  */

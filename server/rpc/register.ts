@@ -10,7 +10,7 @@ import type { Metadata, Server, ServerUnaryCall, ServerWritableStream, UntypedHa
 import type { Role, TokenClaims } from '../../shared/auth/tokens.js';
 import { DtxError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { grpcServiceDefinition, type RequestReaders } from '../../shared/rpc/service-definition.js';
+import { grpcServerDefinition, MalformedRequest, type RequestReaders } from '../../shared/rpc/service-definition.js';
 import { toGrpcStatus } from '../../shared/rpc/status.js';
 import { authorize, type Authenticator } from './auth.js';
 
@@ -79,6 +79,11 @@ export function registerService<S extends GenServiceMethods>(
         claims = await deps.authenticator.authenticate(call.metadata, path);
         authorize(claims, rule, what);
       }
+      // After authentication: a caller without a valid token learns nothing about the body.
+      if (call.request instanceof MalformedRequest) {
+        const { typeName, reason } = call.request;
+        throw new DtxError('INVALID_ARGUMENT', `request: not a valid ${typeName} (${reason})`, { details: { field: 'request' } });
+      }
       return { claims, metadata: call.metadata, peer: call.getPeer(), signal } satisfies CallContext;
     };
 
@@ -145,7 +150,7 @@ export function registerService<S extends GenServiceMethods>(
       throw new DtxError('INTERNAL', `${method.methodKind} methods are not supported by registerService`);
     }
   }
-  server.addService(grpcServiceDefinition(service, deps.readers), implementation);
+  server.addService(grpcServerDefinition(service, deps.readers), implementation);
 }
 
 /** The methods type of a generated service, for typing handler objects. */

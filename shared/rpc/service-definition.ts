@@ -27,17 +27,41 @@ const cache = new WeakMap<DescService, ServiceDefinition>();
 /** Hand-written request decoders for hot methods, by method local name (see shared/wire). */
 export type RequestReaders = Record<string, (bytes: Buffer) => unknown>;
 
-export function grpcServiceDefinition(service: DescService, readers?: RequestReaders): ServiceDefinition {
-  if (readers) {
-    const base = grpcServiceDefinition(service);
-    const definition: Record<string, MethodDefinition<unknown, unknown>> = { ...base };
-    for (const [name, read] of Object.entries(readers)) {
-      const method = base[name];
-      if (!method) throw new Error(`${service.typeName} has no method ${name}`);
-      definition[name] = { ...method, requestDeserialize: read };
-    }
-    return definition;
+/**
+ * A request that did not decode, in place of the message. grpc-js answers a decoder that
+ * throws with INTERNAL, which tells a client it is the server's fault; the server's handlers
+ * get this instead and answer INVALID_ARGUMENT (server/rpc/register.ts).
+ */
+export class MalformedRequest {
+  constructor(
+    readonly typeName: string,
+    readonly reason: string,
+  ) {}
+}
+
+/** The server's definition: hand-written decoders where given, and MalformedRequest for requests that do not decode. */
+export function grpcServerDefinition(service: DescService, readers: RequestReaders = {}): ServiceDefinition {
+  const base = grpcServiceDefinition(service);
+  const definition: Record<string, MethodDefinition<unknown, unknown>> = {};
+  for (const method of service.methods) {
+    const name = method.localName;
+    const read = readers[name] ?? base[name]!.requestDeserialize;
+    definition[name] = {
+      ...base[name]!,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return read(bytes);
+        } catch (err) {
+          return new MalformedRequest(method.input.typeName, (err as Error).message);
+        }
+      },
+    };
   }
+  for (const name of Object.keys(readers)) if (!definition[name]) throw new Error(`${service.typeName} has no method ${name}`);
+  return definition;
+}
+
+export function grpcServiceDefinition(service: DescService): ServiceDefinition {
   const cached = cache.get(service);
   if (cached) return cached;
   const definition: Record<string, MethodDefinition<unknown, unknown>> = {};

@@ -1,13 +1,18 @@
 /**
  * Bad input: one bad item rejects the whole batch with INVALID_ARGUMENT naming the item and
- * field, and nothing of the batch is stored. Also batch size limits and malformed queries.
+ * field, and nothing of the batch is stored. Also batch size limits, malformed queries, and
+ * request bytes that are not valid protobuf.
  */
+import { create, toBinary } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IndicatorInputInit } from '../../client/index.js';
 import { Action, Tlp } from '../../shared/gen/dtx/v1/indicator_pb.js';
+import { PublishRequestSchema } from '../../shared/gen/dtx/v1/indicator_service_pb.js';
 import { DAY_MS } from '../../shared/indicator/duration.js';
 import { expectDtxError } from '../_util/errors.js';
+import { RawGrpcClient } from '../_util/raw-grpc.js';
 import { cidrInput, emailInput, hex64 } from '../_util/samples.js';
 import { startTestNode, type TestNode } from '../_util/test-node.js';
 
@@ -190,6 +195,54 @@ describe('malformed reads', () => {
   it('get with an id that is not a UUID is INVALID_ARGUMENT naming id', async () => {
     for (const bad of ['', 'not-a-uuid', `${baselineId}0`, baselineId.replaceAll('-', '')]) {
       await expectDtxError(t.client.getIndicator(bad), 'INVALID_ARGUMENT', { field: 'id' });
+    }
+  });
+});
+
+describe('requests that are not valid protobuf', () => {
+  /** A PublishRequest of one email indicator whose description holds a byte that never occurs in UTF-8. */
+  function publishWithInvalidUtf8(): Uint8Array {
+    const bytes = toBinary(PublishRequestSchema, create(PublishRequestSchema, { items: [{ ...emailInput('utf8'), description: 'x'.repeat(40) }] }));
+    bytes[Buffer.from(bytes).indexOf('x'.repeat(40)) + 7] = 0xff;
+    return bytes;
+  }
+  const GARBAGE = new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]);
+
+  it('are INVALID_ARGUMENT naming the message, whatever decodes them, and nothing is stored', async () => {
+    const raw = new RawGrpcClient(t.node.grpcAddress);
+    try {
+      const before = await snapshot();
+      const cases: [string, Uint8Array, string][] = [
+        ['/dtx.v1.IndicatorService/Publish', GARBAGE, 'dtx.v1.PublishRequest'],
+        ['/dtx.v1.IndicatorService/Publish', publishWithInvalidUtf8(), 'dtx.v1.PublishRequest'],
+        ['/dtx.v1.IndicatorService/LookupIndicators', GARBAGE, 'dtx.v1.LookupIndicatorsRequest'],
+        ['/dtx.v1.IndicatorService/GetIndicator', GARBAGE, 'dtx.v1.GetIndicatorRequest'],
+        ['/dtx.v1.NodeService/GetNodeInfo', GARBAGE, 'dtx.v1.GetNodeInfoRequest'],
+      ];
+      for (const [path, bytes, typeName] of cases) {
+        const err = await raw.unaryBytes(path, bytes, t.token).then(
+          () => undefined,
+          (e: ServiceError) => e,
+        );
+        expect(err?.code, path).toBe(status.INVALID_ARGUMENT);
+        expect(err?.details, path).toContain(`request: not a valid ${typeName}`);
+      }
+      expect(await snapshot()).toEqual(before);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('are UNAUTHENTICATED without a token: the body is not looked at first', async () => {
+    const raw = new RawGrpcClient(t.node.grpcAddress);
+    try {
+      const err = await raw.unaryBytes('/dtx.v1.IndicatorService/Publish', GARBAGE).then(
+        () => undefined,
+        (e: ServiceError) => e,
+      );
+      expect(err?.code).toBe(status.UNAUTHENTICATED);
+    } finally {
+      raw.close();
     }
   });
 });
