@@ -4,11 +4,13 @@
  * objects cost more than the rest of the lookup. Same result as fromBinary (unknown fields
  * skipped, last scalar wins, repeated fields appended); a unit test checks both agree.
  */
-import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { WireType } from '@bufbuild/protobuf/wire';
+import { WireReader } from '../wire/wire-reader.js';
 import type { IndicatorPayloadFields } from './indicator-payload-writer.js';
 
 export function readIndicatorPayload(bytes: Uint8Array): IndicatorPayloadFields {
-  const r = new BinaryReader(bytes);
+  // Strings through Buffer (wire-reader.ts): a relaying node decodes every payload it receives.
+  const r = new WireReader(bytes);
   const p: IndicatorPayloadFields = {
     id: new Uint8Array(0),
     version: 0,
@@ -40,8 +42,8 @@ export function readIndicatorPayload(bytes: Uint8Array): IndicatorPayloadFields 
     else if (num && field === 5) p.tlp = r.int32();
     else if (num && field === 6) p.confidence = r.uint32();
     else if (num && field === 7) p.action = r.int32();
-    else if (num && field === 8) p.validFromMs = Number(r.int64());
-    else if (num && field === 9) p.validUntilMs = Number(r.int64());
+    else if (num && field === 8) p.validFromMs = r.int64Number();
+    else if (num && field === 9) p.validUntilMs = r.int64Number();
     else if (len && field === 10) tags.push(r.string());
     else if (len && field === 11) p.campaign = r.string();
     else if (len && field === 12) techniques.push(r.string());

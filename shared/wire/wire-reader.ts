@@ -28,6 +28,13 @@ export class WireReader extends BinaryReader {
     return BigInt(protoInt64.dec(lo, hi));
   }
 
+  /** An int64 as a Number (exact within 53 bits, as Number(bigint) beyond), without a bigint on the way. */
+  int64Number(): number {
+    const [lo, hi] = this.varint64();
+    if (hi >= 0 && hi <= 0x1fffff) return hi * 2 ** 32 + (lo >>> 0);
+    return Number(protoInt64.dec(lo, hi));
+  }
+
   /** A uint64 as a bigint, as int64Big. */
   uint64Big(): bigint {
     const [lo, hi] = this.varint64();

@@ -7,10 +7,14 @@ describe('wire reader', () => {
   const int64s = [0n, 1n, 127n, 128n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 63n - 1n, -1n, -(2n ** 32n), -(2n ** 53n), -(2n ** 63n), 1_790_000_000_000n];
   const uint64s = [0n, 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 63n, 2n ** 64n - 1n];
 
-  it('reads int64 and uint64 values as bigints, inside 53 bits and beyond, negative ones too', () => {
+  it('reads int64 and uint64 values as bigints and numbers, inside 53 bits and beyond, negative ones too', () => {
     for (const value of int64s) {
       const bytes = new BinaryWriter().int64(value).finish();
       expect(new WireReader(bytes).int64Big(), String(value)).toBe(BigInt(new BinaryReader(bytes).int64()));
+    }
+    for (const value of int64s) {
+      const bytes = new BinaryWriter().int64(value).finish();
+      expect(new WireReader(bytes).int64Number(), String(value)).toBe(Number(new BinaryReader(bytes).int64()));
     }
     for (const value of uint64s) {
       const bytes = new BinaryWriter().uint64(value).finish();
