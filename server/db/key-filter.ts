@@ -13,9 +13,8 @@
  * the commit against the snapshot).
  */
 
-/** Word 0 holds the state; the bits follow. */
+/** Word 0 holds the state (0 while building, READY once every key is in); the bits follow. */
 const STATE = 0;
-const BUILDING = 0;
 const READY = 1;
 const HEADER_WORDS = 1;
 

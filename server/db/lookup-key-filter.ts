@@ -18,6 +18,8 @@ export class LookupKeyFilter {
   private serving: KeyFilter | undefined;
   private building: { filter: KeyFilter; worker: Worker } | undefined;
   private stopped = false;
+  /** Set when a build failed: no more are tried (each would start a thread) until a restart. */
+  private broken = false;
   /** A rebuild asked for inside a transaction, waiting for it to end. */
   private deferred: NodeJS.Immediate | undefined;
   private readonly keyCount;
@@ -68,7 +70,7 @@ export class LookupKeyFilter {
   }
 
   private rebuild(keys: number): void {
-    if (this.stopped) return;
+    if (this.stopped || this.broken) return;
     // Keys this transaction wrote before the new filter existed are neither in it nor in the
     // worker's snapshot (uncommitted when it is taken): the filter is created between
     // transactions. Transactions are synchronous, so the next turn of the event loop is one.
@@ -90,7 +92,9 @@ export class LookupKeyFilter {
     const fail = (reason: string) => {
       if (this.building !== build) return;
       this.building = undefined;
-      this.logger.warn({ reason }, 'building the lookup key filter failed; lookups probe the index for every key until the node restarts');
+      this.broken = true;
+      const meanwhile = this.serving ? 'lookups keep the filter they have' : 'lookups probe the index for every key';
+      this.logger.warn({ reason }, `building the lookup key filter failed; ${meanwhile} until the node restarts`);
     };
     worker.on('message', (message: KeyFilterWorkerMessage) => {
       if (message.type === 'failed') return fail(message.message);

@@ -6,7 +6,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { transactionRunner } from '../../server/db/database.js';
+import { pino } from 'pino';
+import { openDatabase, transactionRunner } from '../../server/db/database.js';
 import { IndicatorStore } from '../../server/db/indicator-store.js';
 import { KeyFilter } from '../../server/db/key-filter.js';
 import { LookupKeyFilter } from '../../server/db/lookup-key-filter.js';
@@ -130,6 +131,29 @@ describe('lookup key filter on a real database', () => {
     const sample = Array.from({ length: 500 }, (_, i) => Math.floor((i * stored) / 500));
     for (const n of sample) expect(filter.mightContain(lookupKey(KIND, valueOf(n)))).toBe(true);
   }, 60_000);
+});
+
+describe('lookup key filter that cannot be built', () => {
+  it('answers "maybe" for every key, warns once, and tries no more', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    // An in-memory database: the build's worker cannot open it from its own thread.
+    const db = openDatabase(':memory:');
+    try {
+      const filter = new LookupKeyFilter(db, logger);
+      filter.start();
+      await until(() => !filter.rebuilding, 'the build to fail');
+      expect(filter.memory).toBeUndefined();
+      expect(randomKeys(100, 3).every((key) => filter.mightContain(key))).toBe(true);
+      filter.start();
+      expect(filter.rebuilding).toBe(false);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('building the lookup key filter failed; lookups probe the index for every key');
+      await filter.stop();
+    } finally {
+      db.close();
+    }
+  });
 });
 
 describe('lookup key filter in a node', () => {
