@@ -79,6 +79,17 @@ describe('lookup readers', () => {
     expect(await t.client.lookupMatches(misses)).toEqual([]);
   });
 
+  it('answers batches that arrive together, each with its own answer, one after the other on the readers', async () => {
+    const { lookups, query } = t.node.context;
+    const batches = [queries, queries.slice(300), [...queries].reverse()];
+    const nowMs = Date.now();
+    const answers = await Promise.all(batches.map((batch, i) => lookups.respond(batchOf(batch), FILTERS[i % 2]!, VIEWS[i % 2]!)));
+    answers.forEach((answer, i) => {
+      const inline = lookupResponse(query, batches[i]!, FILTERS[i % 2]!, VIEWS[i % 2]!, { offset: 0, nowMs });
+      expect(Buffer.from(answer).equals(Buffer.from(inline)), `batch ${i}`).toBe(true);
+    });
+  });
+
   it('answers over gRPC as for a small batch', async () => {
     const compact = await t.client.lookupMatches(queries);
     const small = await t.client.lookupMatches(queries.slice(0, MIN_POOLED_QUERIES - 1));
