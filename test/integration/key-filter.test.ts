@@ -6,7 +6,6 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { pino } from 'pino';
 import { openDatabase, transactionRunner } from '../../server/db/database.js';
 import { IndicatorStore } from '../../server/db/indicator-store.js';
 import { KeyFilter } from '../../server/db/key-filter.js';
@@ -14,6 +13,7 @@ import { LookupKeyFilter } from '../../server/db/lookup-key-filter.js';
 import { LookupMerger } from '../../server/db/lookup-merger.js';
 import { lookupKey } from '../../server/indicators/lookup-key.js';
 import { silentLogger } from '../../shared/logger.js';
+import { capturingLogger } from '../_util/logs.js';
 import { rng } from '../_util/rng.js';
 import { emailBatch, hex64 } from '../_util/samples.js';
 import { startTestNode } from '../_util/test-node.js';
@@ -135,8 +135,7 @@ describe('lookup key filter on a real database', () => {
 
 describe('lookup key filter that cannot be built', () => {
   it('answers "maybe" for every key, warns once, and tries no more', async () => {
-    const lines: string[] = [];
-    const logger = pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) });
+    const { logger, lines } = capturingLogger();
     // An in-memory database: the build's worker cannot open it from its own thread.
     const db = openDatabase(':memory:');
     try {

@@ -1,13 +1,14 @@
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetractReason } from '../../shared/gen/dtx/v1/indicator_pb.js';
 import { LookupIndicatorsRequestSchema, LookupIndicatorsResponseSchema } from '../../shared/gen/dtx/v1/indicator_service_pb.js';
 import { uuidFromString } from '../../shared/uuid.js';
 import { batchOf, LookupReaders, MIN_POOLED_QUERIES } from '../../server/indicators/lookup-readers.js';
 import { lookupResponse, type LookupViewName } from '../../server/indicators/lookup-response.js';
+import { silentLogger } from '../../shared/logger.js';
 import { expectDtxError } from '../_util/errors.js';
+import { capturingLogger } from '../_util/logs.js';
 import { RawGrpcClient } from '../_util/raw-grpc.js';
 import { emailBatch, hex64 } from '../_util/samples.js';
 import { startTestNode, type TestNode } from '../_util/test-node.js';
@@ -21,12 +22,6 @@ const FILTERS = [
   { includeRetracted: true, includeExpired: true },
 ];
 const VIEWS: LookupViewName[] = ['matches', 'full'];
-
-/** A logger whose lines the test reads. */
-function capturingLogger(): { logger: pino.Logger; lines: string[] } {
-  const lines: string[] = [];
-  return { logger: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }), lines };
-}
 
 // Large batch lookups answered on reader threads (server/indicators/lookup-readers.ts), on a
 // real node: the same bytes as the main thread, one snapshot per batch, errors naming the
@@ -178,7 +173,7 @@ describe('lookup readers', () => {
   it('filters expiry at the call clock in every part', async () => {
     const { query, db } = t.node.context;
     const later = Date.now() + 400 * 86_400_000;
-    const readers = new LookupReaders(db.name, query, pino({ level: 'silent' }), { readers: 2, minQueries: MIN_POOLED_QUERIES, cacheMiB: 8 }, () => later);
+    const readers = new LookupReaders(db.name, query, silentLogger(), { readers: 2, minQueries: MIN_POOLED_QUERIES, cacheMiB: 8 }, () => later);
     try {
       expect(decode(await readers.respond(batchOf(queries), FILTERS[0]!, 'matches')).matches).toEqual([]);
       const all = decode(await readers.respond(batchOf(queries), FILTERS[3]!, 'matches')).matches;
