@@ -120,6 +120,11 @@ export class LookupReaders {
     );
   }
 
+  /** The running reader threads, for tests that inject faults. */
+  async threadsForTests(): Promise<Worker[]> {
+    return ((await this.readers?.catch(() => [])) ?? []).map((reader) => reader.worker);
+  }
+
   private pooled(count: number): boolean {
     return this.options.readers > 0 && count >= this.options.minQueries && !this.failed && !this.stopped;
   }
@@ -155,6 +160,8 @@ export class LookupReaders {
       const failure = (err: Error) => {
         reject(err);
         reader.onFailure?.(err);
+        // A reader that dies between batches would leave the next one waiting for it forever.
+        if (!this.stopped) this.fail(err.message);
       };
       worker.on('error', (err) => failure(new ReaderFailure(`a lookup reader failed: ${err.message}`)));
       worker.on('exit', (code) => failure(new ReaderFailure(`a lookup reader exited with code ${code}`)));

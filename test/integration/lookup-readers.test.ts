@@ -170,6 +170,35 @@ describe('lookup readers', () => {
     }
   });
 
+  it('falls back to the main thread when a reader dies between batches or during one', async () => {
+    const { query, db } = t.node.context;
+    for (const when of ['between', 'during'] as const) {
+      const { logger, lines } = capturingLogger();
+      const readers = new LookupReaders(db.name, query, logger, { readers: 2, minQueries: MIN_POOLED_QUERIES, cacheMiB: 8 });
+      try {
+        const nowMs = Date.now();
+        const expected = Buffer.from(lookupResponse(query, queries, FILTERS[0]!, 'matches', { offset: 0, nowMs }));
+        expect(Buffer.from(await readers.respond(batchOf(queries), FILTERS[0]!, 'matches')).equals(expected)).toBe(true);
+        const [victim] = await readers.threadsForTests();
+        let answer: Uint8Array;
+        if (when === 'between') {
+          await victim!.terminate();
+          answer = await readers.respond(batchOf(queries), FILTERS[0]!, 'matches');
+        } else {
+          const pending = readers.respond(batchOf(queries), FILTERS[0]!, 'matches');
+          setImmediate(() => void victim!.terminate());
+          answer = await pending;
+        }
+        expect(Buffer.from(answer).equals(expected), when).toBe(true);
+        expect(lines.filter((l) => l.includes('lookup readers stopped')), when).toHaveLength(1);
+        // Later batches run on the main thread, and no thread is left running.
+        expect(Buffer.from(await readers.respond(batchOf(queries), FILTERS[0]!, 'matches')).equals(expected)).toBe(true);
+      } finally {
+        await readers.stop();
+      }
+    }
+  });
+
   it('filters expiry at the call clock in every part', async () => {
     const { query, db } = t.node.context;
     const later = Date.now() + 400 * 86_400_000;
