@@ -33,8 +33,11 @@ export interface LookupReaderOptions {
 export const MIN_POOLED_QUERIES = 512;
 /** Parts per reader: more, smaller parts even out readers that run slower (sharing a core). */
 const PARTS_PER_READER = 2;
-/** Waiting longer than this for a reader to open its snapshot means it is stuck. */
-const PIN_TIMEOUT_MS = 2_000;
+/**
+ * A healthy reader opens its snapshot within a millisecond or two. Longer means it is stuck or
+ * gone, and the main thread, blocked meanwhile, must go back to its other work.
+ */
+const PIN_TIMEOUT_MS = 500;
 
 /** The queries of one call. */
 export interface LookupBatch {
