@@ -3,6 +3,9 @@
  * IndicatorQuery (read-only database connection to the cached dataset), then over gRPC against
  * a node process started on it, one pair per call and one call of 10,000 pairs.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
 import { DtxClient } from '../client/index.js';
 import { initCrypto } from '../shared/crypto.js';
 import { dataPath, readAdminToken } from '../server/config/data-dir.js';
@@ -13,12 +16,16 @@ import { LogStore } from '../server/db/log-store.js';
 import { IndicatorQuery } from '../server/indicators/query.js';
 import type { Dataset } from './dataset.js';
 import { measureGrpcFloor } from './grpc-floor.js';
+import type { LookupClientJob, LookupClientResult } from './lookup-client.js';
 import { randomPair, type LookupPair } from './indicator-mix.js';
 import { median, percentile, type Results } from './metrics.js';
 import { startNodeProcess } from './node-process.js';
 import type { BenchOptions } from './options.js';
 import { Budget, fmt, progress } from './progress.js';
+import { PROJECT_ROOT } from './paths.js';
 import { Random } from './random.js';
+
+const CLIENT = resolve(PROJECT_ROOT, 'dist', 'bench', 'lookup-client.js');
 
 const INPROC_SAMPLES = 20_000;
 const BATCH_SIZE = 10_000;
@@ -112,6 +119,7 @@ export async function runGrpcLookups(dataset: Dataset, options: BenchOptions, re
     results.add({ name: 'lookup-grpc-p50', value: percentile(latencies, 50), unit: 'ms', note: `${fmt(latencies.length)} calls, 1 pair each` });
     results.add({ name: 'lookup-grpc-p99', value: percentile(latencies, 99), unit: 'ms', target: { kind: 'max', value: 3 } });
 
+    await ownClientLookups(node.address, readAdminToken(dataset.dir), draw(dataset.samples, 2_000, random), options, results);
     await batchLookups(client, dataset, batchRuns(options), results);
     const rss = node.peakRssMb();
     results.add({ name: 'node-peak-rss-mb-lookup', value: rss, unit: 'MiB', note: `VmHWM of the node process, ${fmt(dataset.size)} stored` });
@@ -119,6 +127,26 @@ export async function runGrpcLookups(dataset: Dataset, options: BenchOptions, re
     client.close();
     await node.stop();
   }
+}
+
+/**
+ * The same single calls from a client process of its own (lookup-client.ts), reported beside the
+ * target, not instead of it: how much of the tail is the bench's own process.
+ */
+async function ownClientLookups(address: string, token: string, pairs: LookupPair[], options: BenchOptions, results: Results): Promise<void> {
+  const count = options.quick ? 1_000 : 3_000;
+  progress(`lookup: ${fmt(count)} GetNodeInfo calls and ${fmt(count)} single lookups from a client process of its own`);
+  const job: LookupClientJob = { address, token, warmup: options.quick ? 2_000 : 5_000, count, pairs, budgetMs: 40_000 };
+  const child = spawn(process.execPath, [CLIENT], { stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin.end(JSON.stringify(job));
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`the lookup client process exited with ${code}`);
+  const { nodeInfo, lookup } = JSON.parse(output) as LookupClientResult;
+  const note = 'from a client process of its own (not the bench\'s), one call at a time';
+  results.add({ name: 'rpc-nodeinfo-p99-own-client', value: percentile(nodeInfo, 99), unit: 'ms', note: `GetNodeInfo, ${fmt(nodeInfo.length)} calls ${note}` });
+  results.add({ name: 'lookup-grpc-p99-own-client', value: percentile(lookup, 99), unit: 'ms', note: `${fmt(lookup.length)} lookups ${note}; p50 ${percentile(lookup, 50).toFixed(2)} ms` });
 }
 
 /** The cost of any unary call on this machine: GetNodeInfo (no token, two tiny messages). */
