@@ -152,20 +152,21 @@ export class LookupReaders {
     const worker = new Worker(workerPath(import.meta.url, 'lookup-worker.js'), { workerData });
     const reader: Reader = { worker, onMessage: undefined, onFailure: undefined };
     return new Promise<Reader>((resolve, reject) => {
-      worker.on('message', (message: LookupWorkerResponse) => {
-        if (message.type === 'ready') {
-          worker.unref();
-          resolve(reader);
-        }
-        else if (message.type === 'failed') reject(new ReaderFailure(`a lookup reader could not open the database: ${message.message}`));
-        else reader.onMessage?.(message);
-      });
       const failure = (err: Error) => {
         reject(err);
         reader.onFailure?.(err);
         // A reader that dies between batches would leave the next one waiting for it forever.
         if (!this.stopped) this.fail(err.message);
       };
+      worker.on('message', (message: LookupWorkerResponse) => {
+        if (message.type === 'ready') {
+          worker.unref();
+          resolve(reader);
+        }
+        // Before its exit: the warning names the cause, not just the exit code.
+        else if (message.type === 'failed') failure(new ReaderFailure(`a lookup reader could not open the database: ${message.message}`));
+        else reader.onMessage?.(message);
+      });
       worker.on('error', (err) => failure(new ReaderFailure(`a lookup reader failed: ${err.message}`)));
       worker.on('exit', (code) => failure(new ReaderFailure(`a lookup reader exited with code ${code}`)));
     });
