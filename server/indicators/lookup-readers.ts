@@ -99,8 +99,8 @@ export class LookupReaders {
     try {
       return await run;
     } catch (err) {
+      // The failure handler of the reader has already logged it and stopped the readers.
       if (!(err instanceof ReaderFailure)) throw err;
-      this.fail(err.message);
       return lookupResponse(this.query, batch.queries(), options, view, part);
     }
   }

@@ -1,7 +1,7 @@
 /**
  * Direct decoders for the large PublishRequest a node receives (LookupIndicatorsRequest has its
  * own, lookup-request-reader.ts), and for the large responses a client receives (compact batch-lookup
- * matches, federation SubscribeResponse). They read the wire format with protobuf-es' BinaryReader into the
+ * matches, federation SubscribeResponse). They read the wire format with WireReader (wire-reader.ts) into the
  * same shapes the generated decoder produces, without building descriptor-driven message
  * objects (about 12 microseconds per indicator on the node's main thread). Unknown fields are
  * skipped, as by the generated decoder; a unit test checks both agree on random requests.

@@ -48,8 +48,8 @@ export function indicatorHandlers(node: NodeContext): ServiceHandlers<Methods> {
 /** The request's queries: still encoded when the node's own reader decoded the request. */
 function lookupBatch(request: LookupIndicatorsRequest): LookupBatch {
   const encoded = encodedQueriesOf(request);
-  if (!encoded) return { count: request.queries.length, queries: () => request.queries };
-  return { count: encoded.ranges.length / 2, queries: () => request.queries, encoded };
+  // Counted from the ranges when there are some: reading request.queries would decode them all.
+  return { count: encoded ? encoded.ranges.length / 2 : request.queries.length, queries: () => request.queries, encoded };
 }
 
 export { IndicatorService };
