@@ -12,7 +12,7 @@ import { PeerService, type AddPeerResponse, type GetStatusResponse, type Peer } 
 import type { SignedEntry } from '../shared/log/entry.js';
 import { writeLookupRequest } from '../shared/wire/lookup-writers.js';
 import { writePublishRequest, type IndicatorInputFields } from '../shared/wire/publish-writer.js';
-import { readLookupMatchesResponse } from '../shared/wire/message-readers.js';
+import { readLookupResponse } from '../shared/wire/lookup-response-reader.js';
 import { Transport, type TransportOptions } from './transport.js';
 
 export type IndicatorInputInit = MessageInitShape<typeof IndicatorInputSchema>;
@@ -62,13 +62,13 @@ export class DtxClient {
 
   async lookup(queries: { kind: string; value: string }[], options: LookupOptions = {}): Promise<LookupResult[]> {
     const request = lookupRequest(queries, options, LookupView.FULL);
-    return (await this.transport.unary(IndicatorService.method.lookupIndicators, request)).results;
+    return (await this.transport.unary(IndicatorService.method.lookupIndicators, request, readLookupResponse)).results;
   }
 
   /** Compact matches (id, origin, action, confidence, expiry) in query order: for gateways and big batches. */
   async lookupMatches(queries: { kind: string; value: string }[], options: LookupOptions = {}): Promise<LookupMatch[]> {
     const request = lookupRequest(queries, options, LookupView.MATCHES);
-    return (await this.transport.unary(IndicatorService.method.lookupIndicators, request, readLookupMatchesResponse)).matches;
+    return (await this.transport.unary(IndicatorService.method.lookupIndicators, request, readLookupResponse)).matches;
   }
 
   async retract(id: string, reason: RetractReason, comment = ''): Promise<number> {

@@ -14,15 +14,27 @@ export interface IndicatorKeyRow {
   lookupKey: number;
 }
 
-/** A view row joined with the entry that carries its latest version. */
+/**
+ * A view row joined with the entry that carries its latest version. The entry's header and
+ * payload come as one BLOB: each BLOB column is a Buffer of its own, with its own ArrayBuffer,
+ * and freeing those is part of every young-generation GC pause (the id is in the payload).
+ */
 export interface IndicatorEntryRow {
-  id: Buffer;
   origin: number;
   version: number;
   retractReason: number;
-  header: Buffer;
-  payload: Buffer;
+  /** The entry's header followed by its payload. */
+  entry: Buffer;
+  /** Where the payload starts in `entry`. */
+  headerBytes: number;
 }
+
+/**
+ * The columns of IndicatorEntryRow, from indicators i joined with entries e. `||` makes TEXT of
+ * its operands' bytes as they are (the database is UTF-8, and SQLite does not check it); the
+ * CAST takes those bytes back as a BLOB, unchanged (a unit test holds it to random bytes).
+ */
+const ENTRY_ROW = 'i.origin, i.version, i.retract_reason AS retractReason, CAST(e.header || e.payload AS BLOB) AS entry, length(e.header) AS headerBytes';
 
 export interface NewIndicatorRow {
   id: Uint8Array;
@@ -62,8 +74,7 @@ export interface LookupFilter {
   nowMs: number;
 }
 
-const JOINED = `SELECT i.id, i.origin, i.version, i.retract_reason AS retractReason, e.header, e.payload
-  FROM indicators i JOIN entries e ON e.rowid = i.entry`;
+const JOINED = `SELECT ${ENTRY_ROW} FROM indicators i JOIN entries e ON e.rowid = i.entry`;
 
 /** The (id, origin) under one lookup key, from both tables of the lookup index (lookup-key-store.ts). */
 const CANDIDATES = `(SELECT id, origin FROM lookup_keys WHERE lookup_key = ?
@@ -98,7 +109,7 @@ export class IndicatorStore {
     for (const view of ['full'] as const) {
       for (const retracted of [false, true]) {
         for (const expired of [false, true]) {
-          let sql = `SELECT i.id, i.origin, i.version, i.retract_reason AS retractReason, e.header, e.payload
+          let sql = `SELECT ${ENTRY_ROW}
             FROM ${CANDIDATES} JOIN indicators i ON i.id = k.id AND i.origin = k.origin JOIN entries e ON e.rowid = i.entry
             WHERE i.kind = ? AND i.value = ?`;
           if (!retracted) sql += ' AND i.retract_reason = 0';

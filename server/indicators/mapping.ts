@@ -52,9 +52,10 @@ export function decodeSightingPayload(payload: Uint8Array): SightingFields {
  * `origin` is the row's origin as a node id (callers cache it: encoding one per row was costly);
  * `sightings` what member labs report about it.
  */
-export function indicatorFromRow(row: IndicatorEntryRow, origin: string, sightings: SightingSummary): IndicatorFields {
-  const header = decodeHeader(row.header);
-  const p = readIndicatorPayload(row.payload);
+export function indicatorFromRow(row: IndicatorEntryRow, origin: string, sightingsOf: (id: Uint8Array) => SightingSummary): IndicatorFields {
+  const header = decodeHeader(row.entry.subarray(0, row.headerBytes));
+  const p = readIndicatorPayload(row.entry.subarray(row.headerBytes));
+  const sightings = sightingsOf(p.id);
   return {
     id: uuidToString(p.id),
     origin,

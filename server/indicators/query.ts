@@ -117,7 +117,7 @@ export class IndicatorQuery {
   /** An indicator with its signed payload and the sightings member labs report about it. */
   private whole(row: IndicatorEntryRow): IndicatorFields {
     const origin = this.originOf(row.origin);
-    return indicatorFromRow(row, origin.id, this.sightings.summary(row.id, origin.key));
+    return indicatorFromRow(row, origin.id, (id) => this.sightings.summary(id, origin.key));
   }
 
   private originOf(idx: number): { id: string; key: Uint8Array } {

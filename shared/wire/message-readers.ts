@@ -1,30 +1,26 @@
 /**
- * Direct decoders for the large PublishRequest a node receives (LookupIndicatorsRequest has its
- * own, lookup-request-reader.ts), and for the large responses a client receives (compact batch-lookup
- * matches, federation SubscribeResponse). They read the wire format with WireReader (wire-reader.ts) into the
- * same shapes the generated decoder produces, without building descriptor-driven message
- * objects (about 12 microseconds per indicator on the node's main thread). Unknown fields are
- * skipped, as by the generated decoder; a unit test checks both agree on random requests.
+ * Direct decoders for the large PublishRequest a node receives and the federation
+ * SubscribeResponse it reads (LookupIndicatorsRequest and the lookup response have files of their
+ * own). They read the wire format with WireReader (wire-reader.ts) into the same shapes the
+ * generated decoder produces, without building descriptor-driven message objects (about 12
+ * microseconds per indicator on the node's main thread). Unknown fields are skipped, as by the
+ * generated decoder; unit tests check both agree on random messages.
  */
 import { create } from '@bufbuild/protobuf';
 import { WireType } from '@bufbuild/protobuf/wire';
 import { readMessage, subMessageEnd, WireReader } from './wire-reader.js';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import type { IndicatorInput } from '../gen/dtx/v1/indicator_pb.js';
-import {
-  PublishRequestSchema,
-  type LookupIndicatorsResponse,
-  type LookupMatch,
-  type PublishRequest,
-} from '../gen/dtx/v1/indicator_service_pb.js';
+import { PublishRequestSchema, type PublishRequest } from '../gen/dtx/v1/indicator_service_pb.js';
 import type { Entry } from '../gen/dtx/v1/log_pb.js';
 import type { SubscribeResponse, SyncHead } from '../gen/dtx/v1/sync_service_pb.js';
 
 const EMPTY = new Uint8Array(0);
 
 
-function readTimestamp(r: WireReader): Timestamp {
-  const ts: Timestamp = { $typeName: 'google.protobuf.Timestamp', seconds: 0n, nanos: 0 };
+/** A Timestamp field; a second occurrence of the field merges into the first, as protobuf does. */
+export function readTimestamp(r: WireReader, into?: Timestamp): Timestamp {
+  const ts: Timestamp = into ?? { $typeName: 'google.protobuf.Timestamp', seconds: 0n, nanos: 0 };
   readMessage(r, subMessageEnd(r), (field, wt) => {
     if (field === 1 && wt === WireType.Varint) ts.seconds = r.int64Big();
     else if (field === 2 && wt === WireType.Varint) ts.nanos = r.int32();
@@ -61,8 +57,8 @@ function readIndicatorInput(r: WireReader): IndicatorInput {
       case 4: if (!num) return false; item.tlp = r.int32(); break;
       case 5: if (!num) return false; item.confidence = r.uint32(); break;
       case 6: if (!num) return false; item.action = r.int32(); break;
-      case 7: if (!len) return false; item.validFrom = readTimestamp(r); break;
-      case 8: if (!len) return false; item.validUntil = readTimestamp(r); break;
+      case 7: if (!len) return false; item.validFrom = readTimestamp(r, item.validFrom); break;
+      case 8: if (!len) return false; item.validUntil = readTimestamp(r, item.validUntil); break;
       case 9: if (!len) return false; item.tags.push(r.string()); break;
       case 10: if (!len) return false; item.campaign = r.string(); break;
       case 11: if (!len) return false; item.techniques.push(r.string()); break;
@@ -86,55 +82,6 @@ export function readPublishRequest(bytes: Uint8Array): PublishRequest {
     return true;
   });
   return request;
-}
-
-function readLookupMatch(r: WireReader): LookupMatch {
-  const match: LookupMatch = {
-    $typeName: 'dtx.v1.LookupMatch',
-    queryIndex: 0,
-    id: '',
-    origin: '',
-    version: 0,
-    action: 0,
-    confidence: 0,
-    validUntilMs: 0n,
-    retracted: false,
-  };
-  readMessage(r, subMessageEnd(r), (field, wt) => {
-    const len = wt === WireType.LengthDelimited;
-    const num = wt === WireType.Varint;
-    switch (field) {
-      case 1: if (!num) return false; match.queryIndex = r.uint32(); break;
-      case 2: if (!len) return false; match.id = r.string(); break;
-      case 3: if (!len) return false; match.origin = r.string(); break;
-      case 4: if (!num) return false; match.version = r.uint32(); break;
-      case 5: if (!num) return false; match.action = r.int32(); break;
-      case 6: if (!num) return false; match.confidence = r.uint32(); break;
-      case 7: if (!num) return false; match.validUntilMs = r.int64Big(); break;
-      case 8: if (!num) return false; match.retracted = r.bool(); break;
-      default: return false;
-    }
-    return true;
-  });
-  return match;
-}
-
-/**
- * A LookupIndicatorsResponse of the MATCHES view. A FULL-view response (results) is handed to
- * the generated decoder, so this reader is only a shortcut, never a second implementation.
- */
-export function readLookupMatchesResponse(bytes: Uint8Array): LookupIndicatorsResponse {
-  const r = new WireReader(bytes);
-  const response: LookupIndicatorsResponse = { $typeName: 'dtx.v1.LookupIndicatorsResponse', results: [], matches: [] };
-  readMessage(r, r.len, (field, wt) => {
-    if (field === 2 && wt === WireType.LengthDelimited) {
-      response.matches.push(readLookupMatch(r));
-      return true;
-    }
-    if (field === 1) throw new Error('a FULL-view lookup response reached the MATCHES reader');
-    return false;
-  });
-  return response;
 }
 
 function readEntry(r: WireReader): Entry {

@@ -30,10 +30,16 @@ export class ViewRows {
   private readonly origin = this.logs.ensureOrigin(Buffer.alloc(32, 9)).idx;
   private seq = 0;
 
-  /** Stores version `version` of indicator n with `value`, as the view does: entry, then row. */
-  put(store: IndicatorStore, n: number, value = valueOf(n), version = 1): void {
+  /**
+   * Stores version `version` of indicator n with `value`, as the view does: entry, then row. The
+   * payload starts with the id, as a real indicator payload carries it (lookups read it there),
+   * unless the entry's bytes are given.
+   */
+  put(store: IndicatorStore, n: number, value = valueOf(n), version = 1, bytes?: { header: Buffer; payload: Buffer }): void {
     this.seq++;
-    const entry = this.logs.appendEntry(this.origin, 1, this.seq, Buffer.from(`header ${this.seq}`), Buffer.alloc(64), Buffer.from(value));
+    const header = bytes?.header ?? Buffer.from(`header ${this.seq}`);
+    const payload = bytes?.payload ?? Buffer.concat([idOf(n), Buffer.from(value)]);
+    const entry = this.logs.appendEntry(this.origin, 1, this.seq, header, Buffer.alloc(64), payload);
     const row: NewIndicatorRow = { id: idOf(n), origin: this.origin, version, entry, lookupKey: lookupKey(KIND, value), kind: KIND, value, action: 1, confidence: 50, validUntil: 9e15 };
     const existing = store.key(row.id, this.origin);
     store.put(row, existing);
@@ -49,7 +55,7 @@ export class ViewRows {
 /** Indicator numbers found for each value, by single lookups and by one batch lookup. */
 export function findAll(store: IndicatorStore, values: readonly string[]): { single: number[][]; batch: number[][] } {
   const queries = values.map((value) => ({ kind: KIND, value, lookupKey: lookupKey(KIND, value) }));
-  const single = queries.map((q) => store.lookup(q, FILTER).map((r) => r.id.readUInt32BE(12)));
+  const single = queries.map((q) => store.lookup(q, FILTER).map((r) => r.entry.readUInt32BE(r.headerBytes + 12)));
   const batch = values.map(() => [] as number[]);
   for (const m of store.lookupMatchesMany(queries, FILTER)) batch[m.queryIndex]!.push(Number.parseInt(m.idHex.slice(24), 16));
   return { single, batch };
