@@ -13,6 +13,7 @@ import type { SignedEntry } from '../shared/log/entry.js';
 import { writeLookupRequest } from '../shared/wire/lookup-writers.js';
 import { writePublishRequest, type IndicatorInputFields } from '../shared/wire/publish-writer.js';
 import { readLookupResponse } from '../shared/wire/lookup-response-reader.js';
+import { LookupStream } from './lookup-stream.js';
 import { Transport, type TransportOptions } from './transport.js';
 
 export type IndicatorInputInit = MessageInitShape<typeof IndicatorInputSchema>;
@@ -40,11 +41,26 @@ function lookupRequest(queries: { kind: string; value: string }[], options: Look
   });
 }
 
+/**
+ * Lookups of fewer queries than this go over the lookup stream; larger batches are unary calls,
+ * so that a long batch never holds up the single lookups queued behind it on the stream (the
+ * node answers a stream's lookups one at a time).
+ */
+const STREAMED_QUERIES = 512;
+
 export class DtxClient {
   private readonly transport: Transport;
+  private readonly stream: LookupStream | undefined;
 
   constructor(options: TransportOptions) {
     this.transport = new Transport(options);
+    const unary = (request: Uint8Array) => this.transport.unary(IndicatorService.method.lookupIndicators, request, readLookupResponse);
+    if (options.lookupStream ?? true) this.stream = new LookupStream(this.transport, options.timeoutMs ?? 30_000, unary);
+  }
+
+  private lookupCall(queries: readonly unknown[], request: Uint8Array) {
+    if (this.stream && queries.length < STREAMED_QUERIES) return this.stream.lookup(request);
+    return this.transport.unary(IndicatorService.method.lookupIndicators, request, readLookupResponse);
   }
 
   async publish(items: IndicatorInputInit[]): Promise<PublishedItem[]> {
@@ -61,14 +77,12 @@ export class DtxClient {
   }
 
   async lookup(queries: { kind: string; value: string }[], options: LookupOptions = {}): Promise<LookupResult[]> {
-    const request = lookupRequest(queries, options, LookupView.FULL);
-    return (await this.transport.unary(IndicatorService.method.lookupIndicators, request, readLookupResponse)).results;
+    return (await this.lookupCall(queries, lookupRequest(queries, options, LookupView.FULL))).results;
   }
 
   /** Compact matches (id, origin, action, confidence, expiry) in query order: for gateways and big batches. */
   async lookupMatches(queries: { kind: string; value: string }[], options: LookupOptions = {}): Promise<LookupMatch[]> {
-    const request = lookupRequest(queries, options, LookupView.MATCHES);
-    return (await this.transport.unary(IndicatorService.method.lookupIndicators, request, readLookupResponse)).matches;
+    return (await this.lookupCall(queries, lookupRequest(queries, options, LookupView.MATCHES))).matches;
   }
 
   async retract(id: string, reason: RetractReason, comment = ''): Promise<number> {
@@ -124,6 +138,7 @@ export class DtxClient {
   }
 
   close(): void {
+    this.stream?.close();
     this.transport.close();
   }
 }

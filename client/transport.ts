@@ -1,11 +1,11 @@
 /**
- * The client's gRPC transport: one grpc-js channel, typed unary and server-streaming calls
+ * The client's gRPC transport: one grpc-js channel, typed unary and server-streaming calls, raw bidirectional streams
  * driven by the protobuf-es service descriptors, bearer token in call metadata, and errors
  * turned back into the DtxError the server raised.
  */
 import type { DescMessage, DescMethod, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import { create } from '@bufbuild/protobuf';
-import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { DtxError } from '../shared/errors.js';
 import { grpcServiceDefinition } from '../shared/rpc/service-definition.js';
 import { fromGrpcError } from '../shared/rpc/status.js';
@@ -21,6 +21,12 @@ export interface TransportOptions {
    * for long-lived streams such as federation subscriptions. Off by default.
    */
   keepaliveMs?: number;
+  /**
+   * Small lookups travel over one long-lived LookupStream call instead of a unary call each
+   * (client/lookup-stream.ts). On by default; off, or against a node without the method, every
+   * lookup is a LookupIndicators call.
+   */
+  lookupStream?: boolean;
 }
 
 export interface StreamOptions {
@@ -111,6 +117,13 @@ export class Transport {
       options.signal?.removeEventListener('abort', cancel);
       stream.cancel();
     }
+  }
+
+  /** A bidirectional stream of encoded messages (shared/wire writes and reads them); no deadline. */
+  duplex(method: DescMethod): ClientDuplexStream<Uint8Array, Buffer> {
+    const definition = this.definition(method);
+    const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return this.client.makeBidiStreamRequest(definition.path, asBuffer, (bytes: Buffer) => bytes, this.metadata(), {});
   }
 
   /** Waits until the channel is connected, or fails with UNAVAILABLE. */

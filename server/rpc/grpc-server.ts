@@ -10,6 +10,8 @@ import { file_dtx_v1_node_service } from '../../shared/gen/dtx/v1/node_service_p
 import { file_dtx_v1_peer_service } from '../../shared/gen/dtx/v1/peer_service_pb.js';
 import { file_dtx_v1_sync_service } from '../../shared/gen/dtx/v1/sync_service_pb.js';
 import { readLookupRequest } from '../../shared/wire/lookup-request-reader.js';
+import { readLookupStreamRequest } from '../../shared/wire/lookup-stream-wire.js';
+import { OpenStreams } from './open-streams.js';
 import { readPublishRequest } from '../../shared/wire/message-readers.js';
 import { formatHostPort, parseHostPort } from '../config/address.js';
 import type { NodeContext } from '../context.js';
@@ -29,6 +31,8 @@ export interface RunningGrpc {
   server: Server;
   address: string;
   health: HealthImplementation;
+  /** Lookup streams clients hold open: ended first when the server stops. */
+  streams: OpenStreams;
 }
 
 export async function startGrpcServer(node: NodeContext): Promise<RunningGrpc> {
@@ -42,8 +46,9 @@ export async function startGrpcServer(node: NodeContext): Promise<RunningGrpc> {
   });
   const roster = node.federation.roster;
   const deps = { authenticator: new Authenticator(node.key.publicKeyObject, node.nodeId, (id) => roster.isMember(id)), logger: node.logger };
-  const readers = { publish: readPublishRequest, lookupIndicators: readLookupRequest };
-  registerService(server, IndicatorService, indicatorHandlers(node), indicatorPolicy, { ...deps, readers });
+  const readers = { publish: readPublishRequest, lookupIndicators: readLookupRequest, lookupStream: readLookupStreamRequest };
+  const streams = new OpenStreams();
+  registerService(server, IndicatorService, indicatorHandlers(node, streams), indicatorPolicy, { ...deps, readers });
   registerService(server, LogService, logHandlers(node), logPolicy, deps);
   registerService(server, NodeService, nodeHandlers(node), nodePolicy, deps);
   registerService(server, SyncService, syncHandlers(node), syncPolicy, deps);
@@ -61,12 +66,13 @@ export async function startGrpcServer(node: NodeContext): Promise<RunningGrpc> {
       else resolve(boundPort);
     });
   });
-  return { server, address: formatHostPort({ host: listen.host, port }), health };
+  return { server, address: formatHostPort({ host: listen.host, port }), health, streams };
 }
 
 /** Stops accepting calls, lets running ones finish for up to graceMs, then cuts the rest. */
 export async function stopGrpcServer(running: RunningGrpc, graceMs = 5000): Promise<void> {
   running.health.setStatus('', 'NOT_SERVING');
+  running.streams.endAll();
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
       running.server.forceShutdown();

@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { create, type DescMessage, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
-import type { Metadata, Server, ServerUnaryCall, ServerWritableStream, UntypedHandleCall, sendUnaryData } from '@grpc/grpc-js';
+import type { Metadata, Server, ServerDuplexStream, ServerUnaryCall, ServerWritableStream, UntypedHandleCall, sendUnaryData } from '@grpc/grpc-js';
 import type { Role, TokenClaims } from '../../shared/auth/tokens.js';
 import { DtxError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -21,6 +21,11 @@ export interface CallContext {
   peer: string;
   /** Streaming calls: aborted when the client cancels or disconnects. Unary calls: never aborts. */
   signal: AbortSignal;
+  /**
+   * Checks the call's token again (expiry, and later revocation), as a new call would; throws
+   * as authentication does. For long-lived streams; a checked token is cached for a minute.
+   */
+  reauthorize: () => Promise<void>;
 }
 
 /** A unary handler returns a message, or its bytes when it encoded them itself (shared/wire). */
@@ -36,12 +41,24 @@ type ServerStream<I extends DescMessage, O extends DescMessage> = (
   send: (message: MessageInitShape<O> | Uint8Array) => Promise<void>,
 ) => Promise<void>;
 
+/**
+ * `requests` yields each message as it arrives (a MalformedRequest for one that does not
+ * decode) and ends when the client half-closes or cancels; `send` is as for server streams.
+ */
+type BidiStream<I extends DescMessage, O extends DescMessage> = (
+  requests: AsyncIterable<MessageShape<I> | MalformedRequest>,
+  context: CallContext,
+  send: (message: MessageInitShape<O> | Uint8Array) => Promise<void>,
+) => Promise<void>;
+
 export type ServiceHandlers<S extends GenServiceMethods> = {
   [K in keyof S]: S[K]['methodKind'] extends 'unary'
     ? Unary<S[K]['input'], S[K]['output']>
     : S[K]['methodKind'] extends 'server_streaming'
       ? ServerStream<S[K]['input'], S[K]['output']>
-      : never;
+      : S[K]['methodKind'] extends 'bidi_streaming'
+        ? BidiStream<S[K]['input'], S[K]['output']>
+        : never;
 };
 
 /** Which roles may call each method; "public" needs no token, "member" a roster member's peer token. */
@@ -73,18 +90,23 @@ export function registerService<S extends GenServiceMethods>(
     const what = `call ${service.typeName}/${method.name}`;
     const path = `/${service.typeName}/${method.name}`;
 
-    const context = async (call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>, signal: AbortSignal) => {
+    /** Authenticates and authorizes the call; a bidi call has no request yet (its messages come later). */
+    const context = async (call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>, signal: AbortSignal) => {
       let claims: TokenClaims | undefined;
       if (rule !== 'public') {
         claims = await deps.authenticator.authenticate(call.metadata, path);
         authorize(claims, rule, what);
       }
       // After authentication: a caller without a valid token learns nothing about the body.
-      if (call.request instanceof MalformedRequest) {
+      if ('request' in call && call.request instanceof MalformedRequest) {
         const { typeName, reason } = call.request;
         throw new DtxError('INVALID_ARGUMENT', `request: not a valid ${typeName} (${reason})`, { details: { field: 'request' } });
       }
-      return { claims, metadata: call.metadata, peer: call.getPeer(), signal } satisfies CallContext;
+      const reauthorize = async () => {
+        if (rule === 'public') return;
+        authorize(await deps.authenticator.authenticate(call.metadata, path), rule, what);
+      };
+      return { claims, metadata: call.metadata, peer: call.getPeer(), signal, reauthorize } satisfies CallContext;
     };
 
     const fail = (err: unknown) => {
@@ -114,27 +136,22 @@ export function registerService<S extends GenServiceMethods>(
           }
         })();
       };
-    } else if (method.methodKind === 'server_streaming') {
-      implementation[name] = (call: ServerWritableStream<unknown, unknown>) => {
+    } else if (method.methodKind === 'server_streaming' || method.methodKind === 'bidi_streaming') {
+      const bidi = method.methodKind === 'bidi_streaming';
+      implementation[name] = (call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>) => {
         const abort = new AbortController();
         call.on('cancelled', () => abort.abort(CANCELLED));
-        // Backpressure: a slow reader makes the handler wait here, so it lags in the database, not
-        // in memory. write() returning false is not enough: grpc-js buffers 16 messages before it
-        // says so (up to 128 MiB of 8 MiB messages per stream). Instead at most one message waits
-        // for HTTP/2 flow control while the handler prepares the next.
-        let flushing: Promise<unknown> | undefined;
-        const aborted = once(abort.signal, 'abort');
-        aborted.catch(() => undefined);
-        const send = async (message: unknown) => {
-          if (flushing) await Promise.race([flushing, aborted]);
-          if (abort.signal.aborted) throw new DtxError('UNAVAILABLE', 'the client went away');
-          const encoded = message instanceof Uint8Array ? message : create(method.output, message as MessageInitShape<DescMessage>);
-          // The callback runs once HTTP/2 took the message (never, if the call is cancelled first).
-          flushing = new Promise<void>((resolve) => call.write(encoded, () => resolve()));
-        };
+        const send = sender(call, abort.signal, (message) => create(method.output, message as MessageInitShape<DescMessage>));
         void (async () => {
           try {
-            await handler(call.request, await context(call, abort.signal), send);
+            const callContext = await context(call, abort.signal);
+            if (bidi) {
+              // Not the stream's own iterator: finishing it destroys the stream, and the status
+              // written after that never reaches the client.
+              const messages = { [Symbol.asyncIterator]: () => (call as ServerDuplexStream<unknown, unknown>).iterator({ destroyOnReturn: false }) };
+              await handler(untilAborted(messages, abort.signal), callContext, send);
+            }
+            else await handler((call as ServerWritableStream<unknown, unknown>).request, callContext, send);
             call.end();
           } catch (err) {
             if (abort.signal.aborted) return;
@@ -151,6 +168,41 @@ export function registerService<S extends GenServiceMethods>(
     }
   }
   server.addService(grpcServerDefinition(service, deps.readers), implementation);
+}
+
+/**
+ * `send` for a streaming call. Backpressure: a slow reader makes the handler wait here, so it
+ * lags in the database, not in memory. write() returning false is not enough: grpc-js buffers
+ * 16 messages before it says so (up to 128 MiB of 8 MiB messages per stream). Instead at most
+ * one message waits for HTTP/2 flow control while the handler prepares the next.
+ */
+function sender(call: ServerWritableStream<unknown, unknown> | ServerDuplexStream<unknown, unknown>, signal: AbortSignal, encode: (message: unknown) => unknown) {
+  let flushing: Promise<unknown> | undefined;
+  const aborted = once(signal, 'abort');
+  aborted.catch(() => undefined);
+  return async (message: unknown): Promise<void> => {
+    if (flushing) await Promise.race([flushing, aborted]);
+    if (signal.aborted) throw new DtxError('UNAVAILABLE', 'the client went away');
+    const encoded = message instanceof Uint8Array ? message : encode(message);
+    // The callback runs once HTTP/2 took the message (never, if the call is cancelled first).
+    flushing = new Promise<void>((resolve) => call.write(encoded, () => resolve()));
+  };
+}
+
+/** The messages of `source` until it ends, or until `signal` fires (the call cancelled, or ended from here). */
+export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const messages = source[Symbol.asyncIterator]();
+  const aborted = once(signal, 'abort').then(() => ({ done: true as const, value: undefined }));
+  aborted.catch(() => undefined);
+  try {
+    for (;;) {
+      const next = await Promise.race([messages.next(), aborted]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    void messages.return?.();
+  }
 }
 
 /** The methods type of a generated service, for typing handler objects. */

@@ -8,7 +8,7 @@ import { anyPack, anyUnpack } from '@bufbuild/protobuf/wkt';
 import { Metadata, status as GrpcStatus, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { DtxError, isErrorCode, type ErrorCode } from '../errors.js';
 import { ErrorInfoSchema } from '../gen/google/rpc/error_details_pb.js';
-import { StatusSchema } from '../gen/google/rpc/status_pb.js';
+import { StatusSchema, type Status } from '../gen/google/rpc/status_pb.js';
 
 export const ERROR_DOMAIN = 'dtx.v1';
 const DETAILS_KEY = 'grpc-status-details-bin';
@@ -54,15 +54,33 @@ const CODE_OF_STATUS: Partial<Record<GrpcStatus, ErrorCode>> = {
   [GrpcStatus.DEADLINE_EXCEEDED]: 'DEADLINE_EXCEEDED',
 };
 
-/** Server side: a thrown value becomes a gRPC status. Non-DtxErrors are hidden as "internal error". */
-export function toGrpcStatus(err: unknown): Partial<StatusObject> {
+/**
+ * A thrown value as a google.rpc.Status: the gRPC code, the message, and the DTX code in an
+ * ErrorInfo. Non-DtxErrors are hidden as "internal error".
+ */
+export function statusOf(err: unknown): Status {
   const error = err instanceof DtxError ? err : new DtxError('INTERNAL', 'internal error');
   const info = create(ErrorInfoSchema, { reason: error.code, domain: ERROR_DOMAIN, metadata: error.details });
-  const code = GRPC_STATUS_OF[error.code];
-  const statusMessage = create(StatusSchema, { code, message: error.message, details: [anyPack(ErrorInfoSchema, info)] });
+  return create(StatusSchema, { code: GRPC_STATUS_OF[error.code], message: error.message, details: [anyPack(ErrorInfoSchema, info)] });
+}
+
+/** Server side: a thrown value becomes a gRPC status, its Status in the details trailer. */
+export function toGrpcStatus(err: unknown): Partial<StatusObject> {
+  const statusMessage = statusOf(err);
   const metadata = new Metadata();
   metadata.set(DETAILS_KEY, Buffer.from(toBinary(StatusSchema, statusMessage)));
-  return { code, details: error.message, metadata };
+  return { code: statusMessage.code, details: statusMessage.message, metadata };
+}
+
+/** The DtxError a Status carries in its ErrorInfo, if it carries one of ours. */
+export function errorOfStatus(statusMessage: Status): DtxError | undefined {
+  for (const detail of statusMessage.details) {
+    const info = anyUnpack(detail, ErrorInfoSchema);
+    if (info && info.domain === ERROR_DOMAIN && isErrorCode(info.reason)) {
+      return new DtxError(info.reason, statusMessage.message, { details: { ...info.metadata } });
+    }
+  }
+  return undefined;
 }
 
 /** Client side: a failed call becomes the DtxError the server threw (or the closest code). */
@@ -70,13 +88,8 @@ export function fromGrpcError(err: ServiceError): DtxError {
   const raw = err.metadata?.get(DETAILS_KEY)[0];
   if (raw instanceof Buffer) {
     try {
-      const statusMessage = fromBinary(StatusSchema, raw);
-      for (const detail of statusMessage.details) {
-        const info = anyUnpack(detail, ErrorInfoSchema);
-        if (info && info.domain === ERROR_DOMAIN && isErrorCode(info.reason)) {
-          return new DtxError(info.reason, statusMessage.message, { details: { ...info.metadata } });
-        }
-      }
+      const error = errorOfStatus(fromBinary(StatusSchema, raw));
+      if (error) return error;
     } catch {
       // Unparseable details: fall through to the status code.
     }

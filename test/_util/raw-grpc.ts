@@ -5,7 +5,7 @@
  * encoded field by field with @bufbuild/protobuf's wire helpers; no .proto is loaded.
  */
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
-import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 
 /** grpc.health.v1.HealthCheckResponse.ServingStatus */
 export const SERVING_STATUS = { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 } as const;
@@ -62,6 +62,13 @@ export class RawGrpcClient {
         (err: ServiceError | null, response?: Buffer) => (err ? reject(err) : resolve(response!)),
       );
     });
+  }
+
+  /** A bidi stream of any method, messages as bytes both ways (no deadline): for streams a test drives by hand. */
+  duplexBytes(path: string, token?: string): ClientDuplexStream<Uint8Array, Buffer> {
+    const metadata = new Metadata();
+    if (token) metadata.set('authorization', `Bearer ${token}`);
+    return this.client.makeBidiStreamRequest(path, (bytes: Uint8Array) => Buffer.from(bytes), (bytes: Buffer) => bytes, metadata, {});
   }
 
   /** Sends the reflection requests on one bidi stream and collects one response per request. */

@@ -71,7 +71,7 @@ describe('server reflection v1', () => {
     const main = files.find((f) => f.service.some((s) => s.name === 'IndicatorService'));
     expect(main?.package).toBe('dtx.v1');
     const service = main!.service.find((s) => s.name === 'IndicatorService')!;
-    expect(service.method.map((m) => m.name).sort()).toEqual(['GetIndicator', 'LookupIndicators', 'Publish', 'ReportSightings', 'RetractIndicator']);
+    expect(service.method.map((m) => m.name).sort()).toEqual(['GetIndicator', 'LookupIndicators', 'LookupStream', 'Publish', 'ReportSightings', 'RetractIndicator']);
     // Its imports travel with it, so a tool can decode every message.
     const names = files.map((f) => f.name);
     for (const dependency of main!.dependency) expect(names).toContain(dependency);

@@ -8,13 +8,15 @@ import type { Action, Indicator, IndicatorInput, RetractReason, SightingType } f
 import { file_dtx_v1_indicator } from "./indicator_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Status } from "../../google/rpc/status_pb.js";
+import { file_google_rpc_status } from "../../google/rpc/status_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file dtx/v1/indicator_service.proto.
  */
 export const file_dtx_v1_indicator_service: GenFile = /*@__PURE__*/
-  fileDesc("Ch5kdHgvdjEvaW5kaWNhdG9yX3NlcnZpY2UucHJvdG8SBmR0eC52MSI3Cg5QdWJsaXNoUmVxdWVzdBIlCgVpdGVtcxgBIAMoCzIWLmR0eC52MS5JbmRpY2F0b3JJbnB1dCI3Cg9QdWJsaXNoUmVzcG9uc2USJAoFaXRlbXMYASADKAsyFS5kdHgudjEuUHVibGlzaGVkSXRlbSI5Cg1QdWJsaXNoZWRJdGVtEgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKA0SCwoDc2VxGAMgASgEIiEKE0dldEluZGljYXRvclJlcXVlc3QSCgoCaWQYASABKAkiPAoUR2V0SW5kaWNhdG9yUmVzcG9uc2USJAoJaW5kaWNhdG9yGAEgASgLMhEuZHR4LnYxLkluZGljYXRvciIqCgtMb29rdXBRdWVyeRIMCgRraW5kGAEgASgJEg0KBXZhbHVlGAIgASgJIpUBChdMb29rdXBJbmRpY2F0b3JzUmVxdWVzdBIkCgdxdWVyaWVzGAEgAygLMhMuZHR4LnYxLkxvb2t1cFF1ZXJ5EhkKEWluY2x1ZGVfcmV0cmFjdGVkGAIgASgIEhcKD2luY2x1ZGVfZXhwaXJlZBgDIAEoCBIgCgR2aWV3GAQgASgOMhIuZHR4LnYxLkxvb2t1cFZpZXciRwoMTG9va3VwUmVzdWx0EhMKC3F1ZXJ5X2luZGV4GAEgASgNEiIKB21hdGNoZXMYAiADKAsyES5kdHgudjEuSW5kaWNhdG9yIq4BCgtMb29rdXBNYXRjaBITCgtxdWVyeV9pbmRleBgBIAEoDRIKCgJpZBgCIAEoCRIOCgZvcmlnaW4YAyABKAkSDwoHdmVyc2lvbhgEIAEoDRIeCgZhY3Rpb24YBSABKA4yDi5kdHgudjEuQWN0aW9uEhIKCmNvbmZpZGVuY2UYBiABKA0SFgoOdmFsaWRfdW50aWxfbXMYByABKAMSEQoJcmV0cmFjdGVkGAggASgIImcKGExvb2t1cEluZGljYXRvcnNSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQuZHR4LnYxLkxvb2t1cFJlc3VsdBIkCgdtYXRjaGVzGAIgAygLMhMuZHR4LnYxLkxvb2t1cE1hdGNoIl0KF1JldHJhY3RJbmRpY2F0b3JSZXF1ZXN0EgoKAmlkGAEgASgJEiUKBnJlYXNvbhgCIAEoDjIVLmR0eC52MS5SZXRyYWN0UmVhc29uEg8KB2NvbW1lbnQYAyABKAkiJwoYUmV0cmFjdEluZGljYXRvclJlc3BvbnNlEgsKA3NlcRgBIAEoBCKRAQoNU2lnaHRpbmdJbnB1dBIKCgJpZBgBIAEoCRIOCgZvcmlnaW4YAiABKAkSIgoEdHlwZRgDIAEoDjIULmR0eC52MS5TaWdodGluZ1R5cGUSLwoLb2JzZXJ2ZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2NvbW1lbnQYBSABKAkiPgoWUmVwb3J0U2lnaHRpbmdzUmVxdWVzdBIkCgVpdGVtcxgBIAMoCzIVLmR0eC52MS5TaWdodGluZ0lucHV0IicKF1JlcG9ydFNpZ2h0aW5nc1Jlc3BvbnNlEgwKBHNlcXMYASADKAQqWAoKTG9va3VwVmlldxIbChdMT09LVVBfVklFV19VTlNQRUNJRklFRBAAEhQKEExPT0tVUF9WSUVXX0ZVTEwQARIXChNMT09LVVBfVklFV19NQVRDSEVTEAIymwMKEEluZGljYXRvclNlcnZpY2USOgoHUHVibGlzaBIWLmR0eC52MS5QdWJsaXNoUmVxdWVzdBoXLmR0eC52MS5QdWJsaXNoUmVzcG9uc2USSQoMR2V0SW5kaWNhdG9yEhsuZHR4LnYxLkdldEluZGljYXRvclJlcXVlc3QaHC5kdHgudjEuR2V0SW5kaWNhdG9yUmVzcG9uc2USVQoQTG9va3VwSW5kaWNhdG9ycxIfLmR0eC52MS5Mb29rdXBJbmRpY2F0b3JzUmVxdWVzdBogLmR0eC52MS5Mb29rdXBJbmRpY2F0b3JzUmVzcG9uc2USVQoQUmV0cmFjdEluZGljYXRvchIfLmR0eC52MS5SZXRyYWN0SW5kaWNhdG9yUmVxdWVzdBogLmR0eC52MS5SZXRyYWN0SW5kaWNhdG9yUmVzcG9uc2USUgoPUmVwb3J0U2lnaHRpbmdzEh4uZHR4LnYxLlJlcG9ydFNpZ2h0aW5nc1JlcXVlc3QaHy5kdHgudjEuUmVwb3J0U2lnaHRpbmdzUmVzcG9uc2ViBnByb3RvMw", [file_dtx_v1_indicator, file_google_protobuf_timestamp]);
+  fileDesc("Ch5kdHgvdjEvaW5kaWNhdG9yX3NlcnZpY2UucHJvdG8SBmR0eC52MSI3Cg5QdWJsaXNoUmVxdWVzdBIlCgVpdGVtcxgBIAMoCzIWLmR0eC52MS5JbmRpY2F0b3JJbnB1dCI3Cg9QdWJsaXNoUmVzcG9uc2USJAoFaXRlbXMYASADKAsyFS5kdHgudjEuUHVibGlzaGVkSXRlbSI5Cg1QdWJsaXNoZWRJdGVtEgoKAmlkGAEgASgJEg8KB3ZlcnNpb24YAiABKA0SCwoDc2VxGAMgASgEIiEKE0dldEluZGljYXRvclJlcXVlc3QSCgoCaWQYASABKAkiPAoUR2V0SW5kaWNhdG9yUmVzcG9uc2USJAoJaW5kaWNhdG9yGAEgASgLMhEuZHR4LnYxLkluZGljYXRvciIqCgtMb29rdXBRdWVyeRIMCgRraW5kGAEgASgJEg0KBXZhbHVlGAIgASgJIpUBChdMb29rdXBJbmRpY2F0b3JzUmVxdWVzdBIkCgdxdWVyaWVzGAEgAygLMhMuZHR4LnYxLkxvb2t1cFF1ZXJ5EhkKEWluY2x1ZGVfcmV0cmFjdGVkGAIgASgIEhcKD2luY2x1ZGVfZXhwaXJlZBgDIAEoCBIgCgR2aWV3GAQgASgOMhIuZHR4LnYxLkxvb2t1cFZpZXciRwoMTG9va3VwUmVzdWx0EhMKC3F1ZXJ5X2luZGV4GAEgASgNEiIKB21hdGNoZXMYAiADKAsyES5kdHgudjEuSW5kaWNhdG9yIq4BCgtMb29rdXBNYXRjaBITCgtxdWVyeV9pbmRleBgBIAEoDRIKCgJpZBgCIAEoCRIOCgZvcmlnaW4YAyABKAkSDwoHdmVyc2lvbhgEIAEoDRIeCgZhY3Rpb24YBSABKA4yDi5kdHgudjEuQWN0aW9uEhIKCmNvbmZpZGVuY2UYBiABKA0SFgoOdmFsaWRfdW50aWxfbXMYByABKAMSEQoJcmV0cmFjdGVkGAggASgIImcKGExvb2t1cEluZGljYXRvcnNSZXNwb25zZRIlCgdyZXN1bHRzGAEgAygLMhQuZHR4LnYxLkxvb2t1cFJlc3VsdBIkCgdtYXRjaGVzGAIgAygLMhMuZHR4LnYxLkxvb2t1cE1hdGNoIlIKE0xvb2t1cFN0cmVhbVJlcXVlc3QSCgoCaWQYASABKAQSLwoGbG9va3VwGAIgASgLMh8uZHR4LnYxLkxvb2t1cEluZGljYXRvcnNSZXF1ZXN0IoUBChRMb29rdXBTdHJlYW1SZXNwb25zZRIKCgJpZBgBIAEoBBIyCgZsb29rdXAYAiABKAsyIC5kdHgudjEuTG9va3VwSW5kaWNhdG9yc1Jlc3BvbnNlSAASIwoFZXJyb3IYAyABKAsyEi5nb29nbGUucnBjLlN0YXR1c0gAQggKBnJlc3VsdCJdChdSZXRyYWN0SW5kaWNhdG9yUmVxdWVzdBIKCgJpZBgBIAEoCRIlCgZyZWFzb24YAiABKA4yFS5kdHgudjEuUmV0cmFjdFJlYXNvbhIPCgdjb21tZW50GAMgASgJIicKGFJldHJhY3RJbmRpY2F0b3JSZXNwb25zZRILCgNzZXEYASABKAQikQEKDVNpZ2h0aW5nSW5wdXQSCgoCaWQYASABKAkSDgoGb3JpZ2luGAIgASgJEiIKBHR5cGUYAyABKA4yFC5kdHgudjEuU2lnaHRpbmdUeXBlEi8KC29ic2VydmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjb21tZW50GAUgASgJIj4KFlJlcG9ydFNpZ2h0aW5nc1JlcXVlc3QSJAoFaXRlbXMYASADKAsyFS5kdHgudjEuU2lnaHRpbmdJbnB1dCInChdSZXBvcnRTaWdodGluZ3NSZXNwb25zZRIMCgRzZXFzGAEgAygEKlgKCkxvb2t1cFZpZXcSGwoXTE9PS1VQX1ZJRVdfVU5TUEVDSUZJRUQQABIUChBMT09LVVBfVklFV19GVUxMEAESFwoTTE9PS1VQX1ZJRVdfTUFUQ0hFUxACMuoDChBJbmRpY2F0b3JTZXJ2aWNlEjoKB1B1Ymxpc2gSFi5kdHgudjEuUHVibGlzaFJlcXVlc3QaFy5kdHgudjEuUHVibGlzaFJlc3BvbnNlEkkKDEdldEluZGljYXRvchIbLmR0eC52MS5HZXRJbmRpY2F0b3JSZXF1ZXN0GhwuZHR4LnYxLkdldEluZGljYXRvclJlc3BvbnNlElUKEExvb2t1cEluZGljYXRvcnMSHy5kdHgudjEuTG9va3VwSW5kaWNhdG9yc1JlcXVlc3QaIC5kdHgudjEuTG9va3VwSW5kaWNhdG9yc1Jlc3BvbnNlEk0KDExvb2t1cFN0cmVhbRIbLmR0eC52MS5Mb29rdXBTdHJlYW1SZXF1ZXN0GhwuZHR4LnYxLkxvb2t1cFN0cmVhbVJlc3BvbnNlKAEwARJVChBSZXRyYWN0SW5kaWNhdG9yEh8uZHR4LnYxLlJldHJhY3RJbmRpY2F0b3JSZXF1ZXN0GiAuZHR4LnYxLlJldHJhY3RJbmRpY2F0b3JSZXNwb25zZRJSCg9SZXBvcnRTaWdodGluZ3MSHi5kdHgudjEuUmVwb3J0U2lnaHRpbmdzUmVxdWVzdBofLmR0eC52MS5SZXBvcnRTaWdodGluZ3NSZXNwb25zZWIGcHJvdG8z", [file_dtx_v1_indicator, file_google_protobuf_timestamp, file_google_rpc_status]);
 
 /**
  * @generated from message dtx.v1.PublishRequest
@@ -278,6 +280,67 @@ export const LookupIndicatorsResponseSchema: GenMessage<LookupIndicatorsResponse
   messageDesc(file_dtx_v1_indicator_service, 9);
 
 /**
+ * @generated from message dtx.v1.LookupStreamRequest
+ */
+export type LookupStreamRequest = Message<"dtx.v1.LookupStreamRequest"> & {
+  /**
+   * Chosen by the client, echoed in the response.
+   *
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: dtx.v1.LookupIndicatorsRequest lookup = 2;
+   */
+  lookup?: LookupIndicatorsRequest | undefined;
+};
+
+/**
+ * Describes the message dtx.v1.LookupStreamRequest.
+ * Use `create(LookupStreamRequestSchema)` to create a new message.
+ */
+export const LookupStreamRequestSchema: GenMessage<LookupStreamRequest> = /*@__PURE__*/
+  messageDesc(file_dtx_v1_indicator_service, 10);
+
+/**
+ * @generated from message dtx.v1.LookupStreamResponse
+ */
+export type LookupStreamResponse = Message<"dtx.v1.LookupStreamResponse"> & {
+  /**
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from oneof dtx.v1.LookupStreamResponse.result
+   */
+  result: {
+    /**
+     * @generated from field: dtx.v1.LookupIndicatorsResponse lookup = 2;
+     */
+    value: LookupIndicatorsResponse;
+    case: "lookup";
+  } | {
+    /**
+     * What LookupIndicators would have failed with: code, message, and a
+     * google.rpc.ErrorInfo whose reason is the DTX error code.
+     *
+     * @generated from field: google.rpc.Status error = 3;
+     */
+    value: Status;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message dtx.v1.LookupStreamResponse.
+ * Use `create(LookupStreamResponseSchema)` to create a new message.
+ */
+export const LookupStreamResponseSchema: GenMessage<LookupStreamResponse> = /*@__PURE__*/
+  messageDesc(file_dtx_v1_indicator_service, 11);
+
+/**
  * @generated from message dtx.v1.RetractIndicatorRequest
  */
 export type RetractIndicatorRequest = Message<"dtx.v1.RetractIndicatorRequest"> & {
@@ -302,7 +365,7 @@ export type RetractIndicatorRequest = Message<"dtx.v1.RetractIndicatorRequest"> 
  * Use `create(RetractIndicatorRequestSchema)` to create a new message.
  */
 export const RetractIndicatorRequestSchema: GenMessage<RetractIndicatorRequest> = /*@__PURE__*/
-  messageDesc(file_dtx_v1_indicator_service, 10);
+  messageDesc(file_dtx_v1_indicator_service, 12);
 
 /**
  * @generated from message dtx.v1.RetractIndicatorResponse
@@ -319,7 +382,7 @@ export type RetractIndicatorResponse = Message<"dtx.v1.RetractIndicatorResponse"
  * Use `create(RetractIndicatorResponseSchema)` to create a new message.
  */
 export const RetractIndicatorResponseSchema: GenMessage<RetractIndicatorResponse> = /*@__PURE__*/
-  messageDesc(file_dtx_v1_indicator_service, 11);
+  messageDesc(file_dtx_v1_indicator_service, 13);
 
 /**
  * @generated from message dtx.v1.SightingInput
@@ -364,7 +427,7 @@ export type SightingInput = Message<"dtx.v1.SightingInput"> & {
  * Use `create(SightingInputSchema)` to create a new message.
  */
 export const SightingInputSchema: GenMessage<SightingInput> = /*@__PURE__*/
-  messageDesc(file_dtx_v1_indicator_service, 12);
+  messageDesc(file_dtx_v1_indicator_service, 14);
 
 /**
  * @generated from message dtx.v1.ReportSightingsRequest
@@ -381,7 +444,7 @@ export type ReportSightingsRequest = Message<"dtx.v1.ReportSightingsRequest"> & 
  * Use `create(ReportSightingsRequestSchema)` to create a new message.
  */
 export const ReportSightingsRequestSchema: GenMessage<ReportSightingsRequest> = /*@__PURE__*/
-  messageDesc(file_dtx_v1_indicator_service, 13);
+  messageDesc(file_dtx_v1_indicator_service, 15);
 
 /**
  * @generated from message dtx.v1.ReportSightingsResponse
@@ -400,7 +463,7 @@ export type ReportSightingsResponse = Message<"dtx.v1.ReportSightingsResponse"> 
  * Use `create(ReportSightingsResponseSchema)` to create a new message.
  */
 export const ReportSightingsResponseSchema: GenMessage<ReportSightingsResponse> = /*@__PURE__*/
-  messageDesc(file_dtx_v1_indicator_service, 14);
+  messageDesc(file_dtx_v1_indicator_service, 16);
 
 /**
  * How much a lookup returns per match.
@@ -474,6 +537,20 @@ export const IndicatorService: GenService<{
     methodKind: "unary";
     input: typeof LookupIndicatorsRequestSchema;
     output: typeof LookupIndicatorsResponseSchema;
+  },
+  /**
+   * The same lookups over one long-lived stream, for clients that look up values one at a time
+   * (gateways, WAFs): no new HTTP/2 request per lookup. Each request is answered by one
+   * response carrying its id, in the order the requests arrived. A lookup that fails (a bad
+   * query) is answered with its error and the stream goes on; a request that does not decode,
+   * or a token that is no longer valid, ends the stream with that status.
+   *
+   * @generated from rpc dtx.v1.IndicatorService.LookupStream
+   */
+  lookupStream: {
+    methodKind: "bidi_streaming";
+    input: typeof LookupStreamRequestSchema;
+    output: typeof LookupStreamResponseSchema;
   },
   /**
    * Permanently withdraws one of this node's indicators.
