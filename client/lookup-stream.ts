@@ -13,13 +13,11 @@
  * Either way the next lookup opens a new stream. After IDLE_MS without lookups the stream is
  * closed, so that a client nobody closes does not keep its process alive for long.
  */
-import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { DtxError } from '../shared/errors.js';
 import { IndicatorService, type LookupIndicatorsResponse } from '../shared/gen/dtx/v1/indicator_service_pb.js';
-import { errorOfStatus, fromGrpcError } from '../shared/rpc/status.js';
+import { errorOfStatus } from '../shared/rpc/status.js';
 import { readLookupStreamResponse, writeLookupStreamRequest } from '../shared/wire/lookup-stream-wire.js';
-import type { Transport } from './transport.js';
+import type { ByteStream, Transport } from './transport.js';
 
 const IDLE_MS = 2_000;
 
@@ -29,13 +27,13 @@ interface Pending {
   timer: NodeJS.Timeout;
   request: Uint8Array;
   /** The stream it was sent on: a stream that ends fails only its own lookups. */
-  stream: ClientDuplexStream<Uint8Array, Buffer>;
+  stream: ByteStream;
   /** Sent again after the node ended the stream it was first sent on. */
   retried: boolean;
 }
 
 export class LookupStream {
-  private stream: ClientDuplexStream<Uint8Array, Buffer> | undefined;
+  private stream: ByteStream | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private unsupported = false;
@@ -76,36 +74,36 @@ export class LookupStream {
     stream.cancel();
   }
 
-  private open(): ClientDuplexStream<Uint8Array, Buffer> {
-    const stream = this.transport.duplex(IndicatorService.method.lookupStream);
+  private open(): ByteStream {
+    const stream: ByteStream = this.transport.duplex(IndicatorService.method.lookupStream, {
+      message: (bytes) => {
+        let answer;
+        try {
+          answer = readLookupStreamResponse(bytes);
+        } catch (err) {
+          this.broken(stream, new DtxError('INTERNAL', `lookup stream: the node sent an answer that does not decode (${(err as Error).message})`));
+          stream.cancel();
+          return;
+        }
+        const error = answer.error && (errorOfStatus(answer.error) ?? new DtxError('INTERNAL', answer.error.message));
+        this.settle(answer.id, answer.lookup, error);
+      },
+      end: (error, unimplemented) => {
+        if (unimplemented) {
+          // An older node: this lookup and every later one go as unary calls.
+          this.unsupported = true;
+          this.resend(stream, (call) => () => this.unary(call.request).then(call.resolve, call.reject));
+        } else if (error) {
+          this.broken(stream, error);
+        } else {
+          // The node ended the stream (it stops) and has answered every lookup it took. The
+          // others it never read; a lookup changes nothing, so each is sent once more, on a new
+          // stream (to this node restarted, or failing as a new call would).
+          this.resend(stream, (call) => (call.retried ? undefined : () => this.send({ ...call, retried: true })));
+        }
+      },
+    });
     this.stream = stream;
-    stream.on('data', (bytes: Buffer) => {
-      let answer;
-      try {
-        answer = readLookupStreamResponse(bytes);
-      } catch (err) {
-        this.broken(stream, new DtxError('INTERNAL', `lookup stream: the node sent an answer that does not decode (${(err as Error).message})`));
-        stream.cancel();
-        return;
-      }
-      const error = answer.error && (errorOfStatus(answer.error) ?? new DtxError('INTERNAL', answer.error.message));
-      this.settle(answer.id, answer.lookup, error);
-    });
-    stream.on('error', (err: ServiceError) => {
-      if (err.code === GrpcStatus.UNIMPLEMENTED) {
-        // An older node: this lookup and every later one go as unary calls.
-        this.unsupported = true;
-        this.resend(stream, (call) => () => this.unary(call.request).then(call.resolve, call.reject));
-        return;
-      }
-      this.broken(stream, fromGrpcError(err));
-    });
-    // An OK status ends the stream without an error event: the node stops, and has answered
-    // every lookup it took. The others it never read; a lookup changes nothing, so each is sent
-    // once more, on a new stream (to this node restarted, or failing as a new call would).
-    stream.on('status', (status: { code: number }) => {
-      if (status.code === GrpcStatus.OK) this.resend(stream, (call) => (call.retried ? undefined : () => this.send({ ...call, retried: true })));
-    });
     return stream;
   }
 
@@ -130,13 +128,13 @@ export class LookupStream {
   }
 
   /** The stream is done: its lookups in flight fail, and the next lookup opens another. */
-  private broken(stream: ClientDuplexStream<Uint8Array, Buffer>, error: Error): void {
+  private broken(stream: ByteStream, error: Error): void {
     if (this.stream === stream) this.stream = undefined;
     for (const [id, call] of this.pending) if (call.stream === stream) this.settle(id, undefined, error);
   }
 
   /** Takes the stream's lookups in flight off it, and sends each again by `again` (or fails it). */
-  private resend(stream: ClientDuplexStream<Uint8Array, Buffer>, again: (call: Pending) => (() => void) | undefined): void {
+  private resend(stream: ByteStream, again: (call: Pending) => (() => void) | undefined): void {
     if (this.stream === stream) this.stream = undefined;
     for (const [id, call] of this.pending) {
       if (call.stream !== stream) continue;

@@ -5,7 +5,7 @@
  */
 import type { DescMessage, DescMethod, MessageInitShape, MessageShape } from '@bufbuild/protobuf';
 import { create } from '@bufbuild/protobuf';
-import { Client, credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, status as GrpcStatus, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { DtxError } from '../shared/errors.js';
 import { grpcServiceDefinition } from '../shared/rpc/service-definition.js';
 import { fromGrpcError } from '../shared/rpc/status.js';
@@ -39,6 +39,19 @@ export interface StreamOptions {
 }
 
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+/** A bidirectional stream of encoded messages (Transport.duplex). */
+export interface ByteStream {
+  write(bytes: Uint8Array): void;
+  /** Ends the call at once; `end` then runs with CANCELLED, unless it ran already. */
+  cancel(): void;
+}
+
+export interface DuplexEvents {
+  message(bytes: Buffer): void;
+  /** The call is over: `error` undefined when the server ended it with OK; `unimplemented` when the server lacks the method. */
+  end(error: DtxError | undefined, unimplemented: boolean): void;
+}
 
 type MethodOf<I extends DescMessage, O extends DescMessage> = DescMethod & { input: I; output: O };
 
@@ -119,11 +132,27 @@ export class Transport {
     }
   }
 
-  /** A bidirectional stream of encoded messages (shared/wire writes and reads them); no deadline. */
-  duplex(method: DescMethod): ClientDuplexStream<Uint8Array, Buffer> {
+  /**
+   * A bidirectional stream of encoded messages (shared/wire writes and reads them), with no
+   * deadline. `events.end` runs once: with no error when the server ended the call with OK.
+   */
+  duplex(method: DescMethod, events: DuplexEvents): ByteStream {
     const definition = this.definition(method);
     const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    return this.client.makeBidiStreamRequest(definition.path, asBuffer, (bytes: Buffer) => bytes, this.metadata(), {});
+    const call = this.client.makeBidiStreamRequest(definition.path, asBuffer, (bytes: Buffer) => bytes, this.metadata(), {});
+    let ended = false;
+    const end = (error: DtxError | undefined, unimplemented: boolean) => {
+      if (ended) return;
+      ended = true;
+      events.end(error, unimplemented);
+    };
+    call.on('data', (bytes: Buffer) => events.message(bytes));
+    call.on('error', (err: ServiceError) => end(fromGrpcError(err), err.code === GrpcStatus.UNIMPLEMENTED));
+    // An OK status ends the call without an error event.
+    call.on('status', (status: StatusObject) => {
+      if (status.code === GrpcStatus.OK) end(undefined, false);
+    });
+    return { write: (bytes) => call.write(bytes), cancel: () => call.cancel() };
   }
 
   /** Waits until the channel is connected, or fails with UNAVAILABLE. */
