@@ -30,7 +30,9 @@ async function run(job: LookupClientJob): Promise<LookupClientResult> {
     await client.ready(10_000);
     const deadline = performance.now() + job.budgetMs;
     const pair = (i: number) => job.pairs[i % job.pairs.length]!;
+    // Both paths warmed: lookups go over the lookup stream, GetNodeInfo is a unary call.
     for (let i = 0; i < job.warmup && performance.now() < deadline; i++) await client.lookup([pair(i)]);
+    for (let i = 0; i < job.count && performance.now() < deadline; i++) await client.nodeInfo();
     const time = async (call: (i: number) => Promise<unknown>): Promise<number[]> => {
       const latencies: number[] = [];
       for (let i = 0; i < job.count && performance.now() < deadline; i++) {
