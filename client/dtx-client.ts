@@ -54,12 +54,14 @@ export class DtxClient {
 
   constructor(options: TransportOptions) {
     this.transport = new Transport(options);
-    const unary = (request: Uint8Array) => this.transport.unary(IndicatorService.method.lookupIndicators, request, readLookupResponse);
-    if (options.lookupStream ?? true) this.stream = new LookupStream(this.transport, options.timeoutMs ?? 30_000, unary);
+    if (options.lookupStream ?? true) this.stream = new LookupStream(this.transport, options.timeoutMs ?? 30_000, (request) => this.unaryLookup(request));
   }
 
   private lookupCall(queries: readonly unknown[], request: Uint8Array) {
-    if (this.stream && queries.length < STREAMED_QUERIES) return this.stream.lookup(request);
+    return this.stream && queries.length < STREAMED_QUERIES ? this.stream.lookup(request) : this.unaryLookup(request);
+  }
+
+  private unaryLookup(request: Uint8Array) {
     return this.transport.unary(IndicatorService.method.lookupIndicators, request, readLookupResponse);
   }
 

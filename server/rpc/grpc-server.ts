@@ -11,10 +11,10 @@ import { file_dtx_v1_peer_service } from '../../shared/gen/dtx/v1/peer_service_p
 import { file_dtx_v1_sync_service } from '../../shared/gen/dtx/v1/sync_service_pb.js';
 import { readLookupRequest } from '../../shared/wire/lookup-request-reader.js';
 import { readLookupStreamRequest } from '../../shared/wire/lookup-stream-wire.js';
-import { OpenStreams } from './open-streams.js';
 import { readPublishRequest } from '../../shared/wire/message-readers.js';
 import { formatHostPort, parseHostPort } from '../config/address.js';
 import type { NodeContext } from '../context.js';
+import { OpenStreams } from './open-streams.js';
 import { Authenticator } from './auth.js';
 import { IndicatorService, indicatorHandlers, indicatorPolicy } from './handlers/indicator-handlers.js';
 import { LogService, logHandlers, logPolicy } from './handlers/log-handlers.js';

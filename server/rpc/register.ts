@@ -150,8 +150,9 @@ export function registerService<S extends GenServiceMethods>(
               // written after that never reaches the client.
               const messages = { [Symbol.asyncIterator]: () => (call as ServerDuplexStream<unknown, unknown>).iterator({ destroyOnReturn: false }) };
               await handler(untilAborted(messages, abort.signal), callContext, send);
+            } else {
+              await handler((call as ServerWritableStream<unknown, unknown>).request, callContext, send);
             }
-            else await handler((call as ServerWritableStream<unknown, unknown>).request, callContext, send);
             call.end();
           } catch (err) {
             if (abort.signal.aborted) return;
