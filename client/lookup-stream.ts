@@ -70,7 +70,7 @@ export class LookupStream {
     clearTimeout(this.idleTimer);
     const stream = this.stream;
     if (!stream) return;
-    this.broken(stream, new DtxError('UNAVAILABLE', 'the client was closed'));
+    this.finish(stream, new DtxError('UNAVAILABLE', 'the client was closed'));
     stream.cancel();
   }
 
@@ -81,7 +81,7 @@ export class LookupStream {
         try {
           answer = readLookupStreamResponse(bytes);
         } catch (err) {
-          this.broken(stream, new DtxError('INTERNAL', `lookup stream: the node sent an answer that does not decode (${(err as Error).message})`));
+          this.finish(stream, new DtxError('INTERNAL', `lookup stream: the node sent an answer that does not decode (${(err as Error).message})`));
           stream.cancel();
           return;
         }
@@ -92,14 +92,15 @@ export class LookupStream {
         if (unimplemented) {
           // An older node: this lookup and every later one go as unary calls.
           this.unsupported = true;
-          this.resend(stream, (call) => () => this.unary(call.request).then(call.resolve, call.reject));
+          this.finish(stream, error!, (call) => () => this.unary(call.request).then(call.resolve, call.reject));
         } else if (error) {
-          this.broken(stream, error);
+          this.finish(stream, error);
         } else {
           // The node ended the stream (it stops) and has answered every lookup it took. The
           // others it never read; a lookup changes nothing, so each is sent once more, on a new
           // stream (to this node restarted, or failing as a new call would).
-          this.resend(stream, (call) => (call.retried ? undefined : () => this.send({ ...call, retried: true })));
+          const twice = new DtxError('UNAVAILABLE', 'the node ended the lookup stream twice before answering');
+          this.finish(stream, twice, (call) => (call.retried ? undefined : () => this.send({ ...call, retried: true })));
         }
       },
     });
@@ -127,20 +128,17 @@ export class LookupStream {
     }
   }
 
-  /** The stream is done: its lookups in flight fail, and the next lookup opens another. */
-  private broken(stream: ByteStream, error: Error): void {
-    if (this.stream === stream) this.stream = undefined;
-    for (const [id, call] of this.pending) if (call.stream === stream) this.settle(id, undefined, error);
-  }
-
-  /** Takes the stream's lookups in flight off it, and sends each again by `again` (or fails it). */
-  private resend(stream: ByteStream, again: (call: Pending) => (() => void) | undefined): void {
+  /**
+   * The stream is done, and the next lookup opens another. Each lookup in flight on it is sent
+   * again by what `again` returns for it, or fails with `error`.
+   */
+  private finish(stream: ByteStream, error: Error, again: (call: Pending) => (() => void) | undefined = () => undefined): void {
     if (this.stream === stream) this.stream = undefined;
     for (const [id, call] of this.pending) {
       if (call.stream !== stream) continue;
       const retry = again(call);
       if (!retry) {
-        this.settle(id, undefined, new DtxError('UNAVAILABLE', 'the node ended the lookup stream twice before answering'));
+        this.settle(id, undefined, error);
         continue;
       }
       this.pending.delete(id);

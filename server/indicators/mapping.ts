@@ -50,7 +50,8 @@ export function decodeSightingPayload(payload: Uint8Array): SightingFields {
 
 /**
  * `origin` is the row's origin as a node id (callers cache it: encoding one per row was costly);
- * `sightings` what member labs report about it.
+ * `sightingsOf` says what member labs report about an indicator of that origin, by its id (the
+ * id is read from the payload here).
  */
 export function indicatorFromRow(row: IndicatorEntryRow, origin: string, sightingsOf: (id: Uint8Array) => SightingSummary): IndicatorFields {
   const header = decodeHeader(row.entry.subarray(0, row.headerBytes));

@@ -9,7 +9,7 @@ import { nodeIdFromPublicKey } from '../../shared/node-id.js';
 import { uuidFromHex, uuidFromString } from '../../shared/uuid.js';
 import { sortedByLookupKey, type IndicatorEntryRow, type IndicatorStore, type LookupKeyQuery } from '../db/indicator-store.js';
 import type { LogStore } from '../db/log-store.js';
-import type { SightingStore } from '../db/sighting-store.js';
+import type { SightingStore, SightingSummary } from '../db/sighting-store.js';
 import type { IndicatorFields, IndicatorResultFields } from '../../shared/wire/indicator-writer.js';
 import type { LookupMatchFields } from '../../shared/wire/lookup-writers.js';
 import { lookupKey } from './lookup-key.js';
@@ -43,9 +43,16 @@ export function checkLookupCount(count: number): void {
 /** A compact match: exactly what the wire writer for LOOKUP_VIEW_MATCHES takes. */
 export type LookupMatch = LookupMatchFields;
 
+interface Origin {
+  id: string;
+  key: Uint8Array;
+  /** What member labs report about one of this origin's indicators, by its id. */
+  sightingsOf: (id: Uint8Array) => SightingSummary;
+}
+
 export class IndicatorQuery {
-  /** Node ids and keys by local origin number: few origins, many matches. */
-  private readonly origins = new Map<number, { id: string; key: Uint8Array }>();
+  /** Node ids, keys and sighting summaries by local origin number: few origins, many matches. */
+  private readonly origins = new Map<number, Origin>();
 
   constructor(
     private readonly indicators: IndicatorStore,
@@ -117,14 +124,15 @@ export class IndicatorQuery {
   /** An indicator with its signed payload and the sightings member labs report about it. */
   private whole(row: IndicatorEntryRow): IndicatorFields {
     const origin = this.originOf(row.origin);
-    return indicatorFromRow(row, origin.id, (id) => this.sightings.summary(id, origin.key));
+    return indicatorFromRow(row, origin.id, origin.sightingsOf);
   }
 
-  private originOf(idx: number): { id: string; key: Uint8Array } {
+  private originOf(idx: number): Origin {
     let origin = this.origins.get(idx);
     if (!origin) {
       const key = this.logStore.originKey(idx);
-      origin = { id: nodeIdFromPublicKey(key), key };
+      // One summary function per origin, not a closure per matched row.
+      origin = { id: nodeIdFromPublicKey(key), key, sightingsOf: (id) => this.sightings.summary(id, key) };
       this.origins.set(idx, origin);
     }
     return origin;

@@ -8,7 +8,7 @@
 import { WireType } from '@bufbuild/protobuf/wire';
 import { invalidArgument } from '../errors.js';
 import { LookupIndicatorsRequestSchema, LookupView, type LookupIndicatorsRequest, type LookupQuery } from '../gen/dtx/v1/indicator_service_pb.js';
-import { readMessage, subMessageEnd, WireReader } from './wire-reader.js';
+import { readMessage, skipSubMessage, WireReader } from './wire-reader.js';
 
 /** The request's bytes, and where each query's LookupQuery body lies in them: start and end, two numbers per query. */
 export interface EncodedQueries {
@@ -32,12 +32,14 @@ export function encodedQueriesOf(request: LookupIndicatorsRequest): EncodedQueri
  */
 class EncodedLookupRequest {
   readonly $typeName = LookupIndicatorsRequestSchema.typeName;
-  includeRetracted = false;
-  includeExpired = false;
-  view: LookupView = LookupView.UNSPECIFIED;
   #queries: LookupQuery[] | undefined;
 
-  constructor(readonly encoded: EncodedQueries) {}
+  constructor(
+    readonly encoded: EncodedQueries,
+    readonly includeRetracted: boolean,
+    readonly includeExpired: boolean,
+    readonly view: LookupView,
+  ) {}
 
   get queries(): LookupQuery[] {
     return (this.#queries ??= readLookupQueries(this.encoded.bytes, this.encoded.ranges, 0));
@@ -62,24 +64,18 @@ export function readLookupRequest(bytes: Uint8Array): LookupRequestWithBytes {
   readMessage(r, r.len, (field, wt) => {
     const num = wt === WireType.Varint;
     if (field === 1 && wt === WireType.LengthDelimited) {
-      const end = subMessageEnd(r);
-      if (end > r.len) throw new RangeError('premature EOF');
+      const [start, end] = skipSubMessage(r);
       if (2 * count === ranges.length) ranges = grow(ranges);
-      ranges[2 * count] = r.pos;
+      ranges[2 * count] = start;
       ranges[2 * count + 1] = end;
       count++;
-      r.pos = end;
     } else if (field === 2 && num) includeRetracted = r.bool();
     else if (field === 3 && num) includeExpired = r.bool();
     else if (field === 4 && num) view = r.int32();
     else return false;
     return true;
   });
-  const request = new EncodedLookupRequest({ bytes, ranges: ranges.subarray(0, 2 * count) });
-  request.includeRetracted = includeRetracted;
-  request.includeExpired = includeExpired;
-  request.view = view;
-  return request;
+  return new EncodedLookupRequest({ bytes, ranges: ranges.subarray(0, 2 * count) }, includeRetracted, includeExpired, view);
 }
 
 /**

@@ -17,7 +17,7 @@ import {
 import { readLookupRequest, type LookupRequestWithBytes } from './lookup-request-reader.js';
 import { readLookupResponse } from './lookup-response-reader.js';
 import { lenFieldSize, SizedWriter, varintSize, WIRE_LEN, WIRE_VARINT } from './sized-writer.js';
-import { readMessage, subMessageEnd, WireReader } from './wire-reader.js';
+import { readMessage, skipSubMessage, WireReader } from './wire-reader.js';
 
 /** Field 1 the id (omitted when 0, as proto3 does), then `body` as field `field`. */
 function writeIdAndBody(id: number, field: number, body: Uint8Array): Uint8Array {
@@ -42,11 +42,8 @@ export function readLookupStreamRequest(bytes: Uint8Array): LookupStreamRequest 
   readMessage(r, r.len, (field, wt) => {
     if (field === 1 && wt === WireType.Varint) id = r.uint64Big();
     else if (field === 2 && wt === WireType.LengthDelimited) {
-      const end = subMessageEnd(r);
-      if (end > r.len) throw new RangeError('premature EOF');
       repeated ||= lookup !== undefined;
-      lookup = [r.pos, end];
-      r.pos = end;
+      lookup = skipSubMessage(r);
     } else return false;
     return true;
   });
@@ -83,13 +80,10 @@ export function readLookupStreamResponse(bytes: Uint8Array): LookupStreamRespons
   readMessage(r, r.len, (field, wt) => {
     if (field === 1 && wt === WireType.Varint) read.id = r.int64Number();
     else if ((field === 2 || field === 3) && wt === WireType.LengthDelimited) {
-      const end = subMessageEnd(r);
-      if (end > r.len) throw new RangeError('premature EOF');
-      const body = bytes.subarray(r.pos, end);
+      const body = bytes.subarray(...skipSubMessage(r));
       // A oneof keeps the last member sent.
       if (field === 2) [read.lookup, read.error] = [readLookupResponse(body), undefined];
       else [read.error, read.lookup] = [fromBinary(StatusSchema, body), undefined];
-      r.pos = end;
     } else return false;
     return true;
   });

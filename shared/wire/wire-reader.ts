@@ -69,3 +69,12 @@ export function subMessageEnd(r: BinaryReader): number {
   const length = r.uint32();
   return r.pos + length;
 }
+
+/** Steps over a length-delimited field, left encoded; returns where its bytes start and end. */
+export function skipSubMessage(r: BinaryReader): [start: number, end: number] {
+  const end = subMessageEnd(r);
+  if (end > r.len) throw new RangeError('premature EOF');
+  const start = r.pos;
+  r.pos = end;
+  return [start, end];
+}
