@@ -4,7 +4,7 @@
  */
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
-import { DEFAULT_LOOKUP_KEY_OPTIONS, LookupKeyStore, type LookupKeyOptions } from './lookup-key-store.js';
+import { DEFAULT_LOOKUP_KEY_OPTIONS, LookupKeyStore, type LookupKeyOptions, type LookupRowFields } from './lookup-key-store.js';
 
 export interface IndicatorKeyRow {
   id: Buffer;
@@ -36,17 +36,8 @@ export interface IndicatorEntryRow {
  */
 const ENTRY_ROW = 'i.origin, i.version, i.retract_reason AS retractReason, CAST(e.header || e.payload AS BLOB) AS entry, length(e.header) AS headerBytes';
 
-export interface NewIndicatorRow {
-  id: Uint8Array;
-  origin: number;
-  version: number;
+export interface NewIndicatorRow extends LookupRowFields {
   entry: number;
-  lookupKey: number;
-  kind: number;
-  value: string;
-  action: number;
-  confidence: number;
-  validUntil: number;
 }
 
 /** A match without its payload: what a gateway needs to decide. */
@@ -100,7 +91,7 @@ export class IndicatorStore {
       ON CONFLICT (id, origin) DO UPDATE SET version = excluded.version, entry = excluded.entry, lookup_key = excluded.lookup_key,
         kind = excluded.kind, value = excluded.value, action = excluded.action, confidence = excluded.confidence,
         valid_until = excluded.valid_until`);
-    this.retract = db.prepare('UPDATE indicators SET retract_reason = ?, retract_entry = ? WHERE id = ? AND origin = ?');
+    this.retract = db.prepare('UPDATE indicators SET retract_reason = ?, retract_entry = ? WHERE id = ? AND origin = ? RETURNING lookup_key').pluck();
     this.selectKey = db.prepare('SELECT id, origin, version, retract_reason AS retractReason, lookup_key AS lookupKey FROM indicators WHERE id = ? AND origin = ?');
     this.selectById = db.prepare(`${JOINED} WHERE i.id = ? ORDER BY i.origin`);
     this.selectOrigins = db.prepare('SELECT origin FROM indicators WHERE id = ? ORDER BY origin').pluck();
@@ -125,15 +116,16 @@ export class IndicatorStore {
         // The keys are sorted in SQLite (a materialized CTE keeps its ORDER BY; a plain subquery
         // would be flattened and lose it), so the index is walked front to back instead of at
         // random: about a third less time for 10,000 keys at 1M indicators. json_each's key is
-        // the query's position in the array.
-        let sql = `WITH q AS MATERIALIZED (SELECT key, value FROM json_each(?) ORDER BY value),
-          k AS (SELECT q.key AS queryIndex, l.id, l.origin FROM q JOIN lookup_keys l ON l.lookup_key = q.value
-            UNION ALL SELECT q.key, l.id, l.origin FROM q JOIN lookup_keys_new l ON l.lookup_key = q.value)
-          SELECT k.queryIndex, i.kind, i.value, lower(hex(i.id)), i.origin, i.version, i.action, i.confidence,
-          i.valid_until AS validUntil, i.retract_reason AS retractReason
-          FROM k JOIN indicators i ON i.id = k.id AND i.origin = k.origin WHERE 1`;
-        if (!retracted) sql += ' AND i.retract_reason = 0';
-        if (!expired) sql += ' AND i.valid_until > ?';
+        // the query's position in the array. Merged index rows carry every field of a match
+        // (migration 5); only the few recent ones are joined to the indicators table.
+        const fields = (t: string) =>
+          `${t}.kind, ${t}.value, lower(hex(${t}.id)) AS idHex, ${t}.origin, ${t}.version, ${t}.action, ${t}.confidence, ${t}.valid_until AS validUntil, ${t}.retract_reason AS retractReason`;
+        let sql = `WITH q AS MATERIALIZED (SELECT key, value FROM json_each(?) ORDER BY value)
+          SELECT * FROM (SELECT q.key AS queryIndex, ${fields('l')} FROM q JOIN lookup_keys l ON l.lookup_key = q.value
+            UNION ALL SELECT q.key, ${fields('i')} FROM q JOIN lookup_keys_new n ON n.lookup_key = q.value
+              JOIN indicators i ON i.id = n.id AND i.origin = n.origin) WHERE 1`;
+        if (!retracted) sql += ' AND retractReason = 0';
+        if (!expired) sql += ' AND validUntil > ?';
         this.manyMatches.set(`${retracted}:${expired}`, db.prepare(sql).raw(true));
       }
     }
@@ -147,13 +139,14 @@ export class IndicatorStore {
    */
   put(row: NewIndicatorRow, existing: Pick<IndicatorKeyRow, 'lookupKey'> | undefined): void {
     this.upsert.run(row.id, row.origin, row.version, row.entry, row.lookupKey, row.kind, row.value, row.action, row.confidence, row.validUntil);
-    if (existing?.lookupKey === row.lookupKey) return;
+    if (existing?.lookupKey === row.lookupKey) return this.lookupKeys.refresh(row);
     if (existing) this.lookupKeys.remove(existing.lookupKey, row.id, row.origin);
     this.lookupKeys.add(row.lookupKey, row.id, row.origin);
   }
 
   markRetracted(id: Uint8Array, origin: number, reason: number, entry: number): void {
-    this.retract.run(reason, entry, id, origin);
+    const lookupKey = this.retract.get(reason, entry, id, origin) as number | undefined;
+    if (lookupKey !== undefined) this.lookupKeys.retract(lookupKey, id, origin, reason);
   }
 
   key(id: Uint8Array, origin: number): IndicatorKeyRow | undefined {

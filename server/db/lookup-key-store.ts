@@ -1,15 +1,23 @@
 /**
- * The lookup index of the indicator view: (lookup_key, id, origin) rows in two tables, as a
- * two-level LSM tree (schema migration 4). Keys are hashes, so every new indicator lands its key
- * on a random page; in one big index that dirtied a page per new indicator per commit (about
+ * The lookup index of the indicator view: rows keyed by (lookup_key, id, origin) in two tables,
+ * as a two-level LSM tree (schema migration 4). Keys are hashes, so every new indicator lands its
+ * key on a random page; in one big index that dirtied a page per new indicator per commit (about
  * 4 KB of log written per indicator at 1M stored, most of a catch-up's and a publish's SQLite
  * time). New keys now go into lookup_keys_new, small enough that its pages stay cached and few;
  * once it holds RECENT_LIMIT rows, the node moves them into lookup_keys slice by slice in key
  * order, which rewrites each page of the big table once per merge. A lookup probes both.
+ *
+ * Rows of the merged table also carry what a match returns (schema migration 5): kind and value,
+ * to compare with the query, and the match fields. A match lookup reads them in key order
+ * instead of probing the indicators table at a random id, which was most of a hit's cost at 1M
+ * indicators. Recent rows stay (lookup_key, id, origin): a commit rewrites every page of
+ * lookup_keys_new it touches, so a wider row there costs every write; a lookup joins the few
+ * recent hits to the indicators table, and the merge copies their fields in when it moves them.
+ * The indicator store keeps the copies equal to the indicators table (refresh, retract).
  */
 import type { Db } from './database.js';
 
-/** Rows in lookup_keys_new that start a merge: about 2 MB of cached pages. */
+/** Rows in lookup_keys_new that start a merge: about 5 MB of cached pages. */
 export const RECENT_LIMIT = 65_536;
 /**
  * Rows moved per merge step. A step is one short write transaction (a few milliseconds at
@@ -34,6 +42,23 @@ export interface KeyFilterLike {
   mightContain(key: number): boolean;
 }
 
+/** What a merged index row holds: its key, and what a match returns. */
+export interface LookupRowFields {
+  lookupKey: number;
+  id: Uint8Array;
+  origin: number;
+  kind: number;
+  value: string;
+  version: number;
+  action: number;
+  confidence: number;
+  validUntil: number;
+}
+
+/** The merged table's columns, in the order the merge writes them. */
+const MERGED_COLUMNS = 'lookup_key, id, origin, kind, value, version, action, confidence, valid_until, retract_reason';
+const IS_ROW = 'lookup_key = ? AND id = ? AND origin = ?';
+
 export class LookupKeyStore {
   /**
    * Told of every key added, before its transaction commits, and asked before a lookup probes
@@ -43,6 +68,8 @@ export class LookupKeyStore {
   private readonly insertRecent;
   private readonly deleteRecent;
   private readonly deleteMerged;
+  private readonly refreshMerged;
+  private readonly retractMerged;
   private readonly moveSlice;
   private readonly deleteSlice;
   /**
@@ -57,12 +84,18 @@ export class LookupKeyStore {
     db: Db,
     private readonly options: LookupKeyOptions = DEFAULT_LOOKUP_KEY_OPTIONS,
   ) {
-    this.insertRecent = db.prepare('INSERT OR IGNORE INTO lookup_keys_new (lookup_key, id, origin) VALUES (?, ?, ?)');
-    this.deleteRecent = db.prepare('DELETE FROM lookup_keys_new WHERE lookup_key = ? AND id = ? AND origin = ?');
-    this.deleteMerged = db.prepare('DELETE FROM lookup_keys WHERE lookup_key = ? AND id = ? AND origin = ?');
-    // Scanned in key order, so the merged table's pages are visited front to back.
-    this.moveSlice = db.prepare(`INSERT OR IGNORE INTO lookup_keys (lookup_key, id, origin)
-      SELECT lookup_key, id, origin FROM lookup_keys_new WHERE lookup_key >= ? AND lookup_key < ?`);
+    this.insertRecent = db.prepare(`INSERT OR IGNORE INTO lookup_keys_new (lookup_key, id, origin) VALUES (?, ?, ?)`);
+    this.deleteRecent = db.prepare(`DELETE FROM lookup_keys_new WHERE ${IS_ROW}`);
+    this.deleteMerged = db.prepare(`DELETE FROM lookup_keys WHERE ${IS_ROW}`);
+    this.refreshMerged = db.prepare(`UPDATE lookup_keys SET kind = ?, value = ?, version = ?, action = ?, confidence = ?, valid_until = ? WHERE ${IS_ROW}`);
+    this.retractMerged = db.prepare(`UPDATE lookup_keys SET retract_reason = ? WHERE ${IS_ROW}`);
+    // Scanned in key order, so the merged table's pages are visited front to back. The fields
+    // come from the indicators table as it is now; recent ids are recent UUIDv7s, whose rows sit
+    // together at the end of that table. REPLACE: should a row be merged twice, the later copy is current.
+    this.moveSlice = db.prepare(`INSERT OR REPLACE INTO lookup_keys (${MERGED_COLUMNS})
+      SELECT n.lookup_key, n.id, n.origin, i.kind, i.value, i.version, i.action, i.confidence, i.valid_until, i.retract_reason
+      FROM lookup_keys_new n JOIN indicators i ON i.id = n.id AND i.origin = n.origin
+      WHERE n.lookup_key >= ? AND n.lookup_key < ?`);
     this.deleteSlice = db.prepare('DELETE FROM lookup_keys_new WHERE lookup_key >= ? AND lookup_key < ?');
     this.recent = db.prepare('SELECT count(*) FROM lookup_keys_new').pluck().get() as number;
   }
@@ -70,6 +103,19 @@ export class LookupKeyStore {
   add(lookupKey: number, id: Uint8Array, origin: number): void {
     this.filter?.add(lookupKey);
     this.recent += this.insertRecent.run(lookupKey, id, origin).changes;
+  }
+
+  /**
+   * A new version under the same key: the match fields of its merged row. A recent row has
+   * none to change: its lookups and its merge read the indicators table.
+   */
+  refresh(row: LookupRowFields): void {
+    this.refreshMerged.run(row.kind, row.value, row.version, row.action, row.confidence, row.validUntil, row.lookupKey, row.id, row.origin);
+  }
+
+  /** Marks a merged row retracted (a recent one reads the indicators table, which already is). */
+  retract(lookupKey: number, id: Uint8Array, origin: number, reason: number): void {
+    this.retractMerged.run(reason, lookupKey, id, origin);
   }
 
   /** False only when no row has this key (the filter says so). */

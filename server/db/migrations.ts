@@ -149,6 +149,37 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX indicators_by_lookup_key;
     `,
   },
+  {
+    version: 5,
+    description: 'the merged lookup index carries what a match returns, so match lookups read it alone',
+    sql: `
+      -- Each merged lookup index row carries the indicator's kind, value and match fields,
+      -- copied from its indicators row and kept equal to it. A match lookup (what gateways send,
+      -- in batches of thousands) then reads one row in key order per hit instead of also probing
+      -- the indicators table at a random id: a random B-tree probe is most of a hit's cost at 1M
+      -- indicators. Recent rows keep only their key: every commit rewrites the pages of
+      -- lookup_keys_new it touches, so wider rows there would cost every write. Rebuilt whole
+      -- from the indicators table, so every key starts merged.
+      DROP TABLE lookup_keys;
+      DELETE FROM lookup_keys_new;
+      CREATE TABLE lookup_keys (
+        lookup_key INTEGER NOT NULL,
+        id BLOB NOT NULL,
+        origin INTEGER NOT NULL,
+        kind INTEGER NOT NULL,
+        value TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        action INTEGER NOT NULL,
+        confidence INTEGER NOT NULL,
+        valid_until INTEGER NOT NULL,
+        retract_reason INTEGER NOT NULL,
+        PRIMARY KEY (lookup_key, id, origin)
+      ) WITHOUT ROWID;
+      INSERT INTO lookup_keys (lookup_key, id, origin, kind, value, version, action, confidence, valid_until, retract_reason)
+        SELECT lookup_key, id, origin, kind, value, version, action, confidence, valid_until, retract_reason
+        FROM indicators ORDER BY lookup_key, id, origin;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

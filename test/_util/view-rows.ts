@@ -22,6 +22,9 @@ export function idOf(n: number): Buffer {
   return id;
 }
 
+/** Match fields of a view row other than the defaults (action 1, confidence 50, valid far ahead). */
+export type MatchFields = Partial<Pick<NewIndicatorRow, 'action' | 'confidence' | 'validUntil'>>;
+
 /** A database in a temp directory with one origin, and a writer of view rows for it. */
 export class ViewRows {
   readonly dir = makeTempDir('view-rows');
@@ -35,15 +38,23 @@ export class ViewRows {
    * payload starts with the id, as a real indicator payload carries it (lookups read it there),
    * unless the entry's bytes are given.
    */
-  put(store: IndicatorStore, n: number, value = valueOf(n), version = 1, bytes?: { header: Buffer; payload: Buffer }): void {
+  put(store: IndicatorStore, n: number, value = valueOf(n), version = 1, bytes?: { header: Buffer; payload: Buffer }, fields: MatchFields = {}): void {
     this.seq++;
     const header = bytes?.header ?? Buffer.from(`header ${this.seq}`);
     const payload = bytes?.payload ?? Buffer.concat([idOf(n), Buffer.from(value)]);
     const entry = this.logs.appendEntry(this.origin, 1, this.seq, header, Buffer.alloc(64), payload);
-    const row: NewIndicatorRow = { id: idOf(n), origin: this.origin, version, entry, lookupKey: lookupKey(KIND, value), kind: KIND, value, action: 1, confidence: 50, validUntil: 9e15 };
+    const row: NewIndicatorRow = { id: idOf(n), origin: this.origin, version, entry, lookupKey: lookupKey(KIND, value), kind: KIND, value, action: 1, confidence: 50, validUntil: 9e15, ...fields };
     const existing = store.key(row.id, this.origin);
     store.put(row, existing);
     this.logs.setHead(this.origin, { epoch: 1, seq: this.seq, hash: Buffer.alloc(32, this.seq & 255) }, 1, existing ? 0 : 1);
+  }
+
+  /** Retracts indicator n, as the view does on a retraction entry. */
+  retract(store: IndicatorStore, n: number, reason: number): void {
+    this.seq++;
+    const entry = this.logs.appendEntry(this.origin, 1, this.seq, Buffer.from(`header ${this.seq}`), Buffer.alloc(64), idOf(n));
+    store.markRetracted(idOf(n), this.origin, reason, entry);
+    this.logs.setHead(this.origin, { epoch: 1, seq: this.seq, hash: Buffer.alloc(32, this.seq & 255) }, 1, 0);
   }
 
   close(): void {

@@ -3,7 +3,8 @@
  * indicator is found exactly once whether its key waits in the recent table, sits in the merged
  * one, or a merge is half done; a new version with another value moves its key; the count of
  * waiting rows survives a reopen; and the node's merger drains the recent table in the
- * background.
+ * background. The index rows carry each indicator's match fields (migration 5): they stay equal
+ * to the indicators table through new versions, retractions and merges.
  */
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -12,8 +13,10 @@ import { openDatabase, transactionRunner, type Db } from '../../server/db/databa
 import { IndicatorStore } from '../../server/db/indicator-store.js';
 import type { LookupKeyOptions } from '../../server/db/lookup-key-store.js';
 import { LookupMerger } from '../../server/db/lookup-merger.js';
+import { lookupKey } from '../../server/indicators/lookup-key.js';
 import { silentLogger } from '../../shared/logger.js';
-import { expectEachFoundOnce, findAll, valueOf, ViewRows } from '../_util/view-rows.js';
+import { rng } from '../_util/rng.js';
+import { expectEachFoundOnce, findAll, KIND, valueOf, ViewRows, type MatchFields } from '../_util/view-rows.js';
 
 const OPTIONS: LookupKeyOptions = { recentLimit: 40, sliceRows: 8 };
 
@@ -27,9 +30,34 @@ beforeEach(() => {
 
 afterEach(() => rows.close());
 
-const put = (store: IndicatorStore, n: number, value: string, version = 1) => rows.put(store, n, value, version);
+const put = (store: IndicatorStore, n: number, value: string, version = 1, fields: MatchFields = {}) => rows.put(store, n, value, version, undefined, fields);
 
 const tableRows = (table: string) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+
+const FIELDS = 'kind, value, version, action, confidence, valid_until, retract_reason';
+const prefixed = (t: string) => FIELDS.split(', ').map((f) => `${t}.${f}`).join(', ');
+
+/**
+ * The index holds one row per indicator of the view, under its key; a merged row's copy of the
+ * match fields equals the indicators row (a recent row has no copy: it is read through a join).
+ */
+function expectIndexEqualsView(): void {
+  const view = db.prepare(`SELECT lookup_key, hex(id) AS id, origin, ${FIELDS} FROM indicators ORDER BY 2, 3`).all();
+  const index = db
+    .prepare(
+      `SELECT lookup_key, hex(id) AS id, origin, ${FIELDS} FROM lookup_keys
+       UNION ALL SELECT n.lookup_key, hex(n.id), n.origin, ${prefixed('i')} FROM lookup_keys_new n LEFT JOIN indicators i ON i.id = n.id AND i.origin = n.origin
+       ORDER BY 2, 3`,
+    )
+    .all();
+  expect(index).toEqual(view);
+}
+
+/** The match of indicator n's current value, with or without retracted ones. */
+function matchOf(store: IndicatorStore, value: string, includeRetracted = false) {
+  const query = { kind: KIND, value, lookupKey: lookupKey(KIND, value) };
+  return store.lookupMatchesMany([query], { includeRetracted, includeExpired: false, nowMs: 1_000 });
+}
 
 describe('lookup index in two tables', () => {
   it('finds every indicator exactly once before, during and after a merge, and new keys added mid-merge too', () => {
@@ -117,5 +145,83 @@ describe('lookup index in two tables', () => {
     expect(tableRows('lookup_keys')).toBeGreaterThan(0);
     expectEachFoundOnce(store, 100);
     merger.stop();
+  });
+
+  it('a new version under the same value changes the match it returns, in either table', () => {
+    const store = new IndicatorStore(db, OPTIONS);
+    const write = transactionRunner(db);
+    write(() => {
+      for (let n = 0; n < 40; n++) put(store, n, valueOf(n));
+    });
+    while (store.lookupKeys.mergeDue) write(() => store.lookupKeys.mergeStep());
+    write(() => put(store, 40, valueOf(40)));
+    // Indicator 7 sits in the merged table, 40 in the recent one.
+    write(() => {
+      put(store, 7, valueOf(7), 2, { action: 2, confidence: 90, validUntil: 5_000 });
+      put(store, 40, valueOf(40), 2, { action: 3, confidence: 10, validUntil: 6_000 });
+    });
+    expect(matchOf(store, valueOf(7))).toMatchObject([{ version: 2, action: 2, confidence: 90, validUntil: 5_000, retractReason: 0 }]);
+    expect(matchOf(store, valueOf(40))).toMatchObject([{ version: 2, action: 3, confidence: 10, validUntil: 6_000, retractReason: 0 }]);
+    // Expired at the lookup's clock: gone from the matches like from the indicators table.
+    write(() => put(store, 7, valueOf(7), 3, { validUntil: 500 }));
+    expect(matchOf(store, valueOf(7))).toEqual([]);
+    expectIndexEqualsView();
+  });
+
+  it('a retraction leaves the matches, in either table, and outlives a later version', () => {
+    const store = new IndicatorStore(db, OPTIONS);
+    const write = transactionRunner(db);
+    write(() => {
+      for (let n = 0; n < 40; n++) put(store, n, valueOf(n));
+    });
+    while (store.lookupKeys.mergeDue) write(() => store.lookupKeys.mergeStep());
+    write(() => put(store, 40, valueOf(40)));
+    write(() => {
+      rows.retract(store, 7, 2);
+      rows.retract(store, 40, 3);
+    });
+    expect(matchOf(store, valueOf(7))).toEqual([]);
+    expect(matchOf(store, valueOf(40))).toEqual([]);
+    expect(matchOf(store, valueOf(7), true)).toMatchObject([{ retractReason: 2 }]);
+    expect(matchOf(store, valueOf(40), true)).toMatchObject([{ retractReason: 3 }]);
+    // New versions of retracted indicators, one under another value: still retracted.
+    write(() => {
+      put(store, 7, valueOf(7), 2, { action: 2 });
+      put(store, 40, 'elsewhere.example', 2);
+    });
+    expect(matchOf(store, valueOf(7), true)).toMatchObject([{ version: 2, action: 2, retractReason: 2 }]);
+    expect(matchOf(store, 'elsewhere.example')).toEqual([]);
+    expect(matchOf(store, 'elsewhere.example', true)).toMatchObject([{ version: 2, retractReason: 3 }]);
+    expect(matchOf(store, valueOf(40), true)).toEqual([]);
+    expectIndexEqualsView();
+  });
+
+  it('stays equal to the indicators table through random new versions, retractions and merges', () => {
+    const store = new IndicatorStore(db, OPTIONS);
+    const write = transactionRunner(db);
+    const next = rng(0x10c4);
+    const pick = (n: number) => Math.floor(next() * n);
+    const versions = new Map<number, number>();
+    for (let step = 0; step < 300; step++) {
+      write(() => {
+        for (let op = 0; op < 1 + pick(4); op++) {
+          const n = pick(80);
+          const version = (versions.get(n) ?? 0) + 1;
+          const roll = next();
+          if (version > 1 && roll < 0.15) {
+            rows.retract(store, n, 1 + pick(3));
+          } else {
+            // Half the new versions keep their value, half move to another (and so another key).
+            const value = version === 1 || roll < 0.55 ? valueOf(n) : `${n}.v${version}.example`;
+            put(store, n, value, version, { action: 1 + pick(3), confidence: pick(101), validUntil: pick(2_000) });
+            versions.set(n, version);
+          }
+        }
+        if (store.lookupKeys.mergeDue) store.lookupKeys.mergeStep();
+      });
+      if (step % 10 === 0) expectIndexEqualsView();
+    }
+    expectIndexEqualsView();
+    expect(tableRows('lookup_keys')).toBeGreaterThan(0);
   });
 });

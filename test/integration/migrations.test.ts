@@ -56,6 +56,32 @@ function databaseAtVersion3(): void {
   db.close();
 }
 
+/** Undoes migration 5: lookup index rows of (lookup_key, id, origin) only, all of them merged. */
+const BACK_TO_4 = `DROP TABLE lookup_keys; DROP TABLE lookup_keys_new;
+  CREATE TABLE lookup_keys (lookup_key INTEGER NOT NULL, id BLOB NOT NULL, origin INTEGER NOT NULL, PRIMARY KEY (lookup_key, id, origin)) WITHOUT ROWID;
+  CREATE TABLE lookup_keys_new (lookup_key INTEGER NOT NULL, id BLOB NOT NULL, origin INTEGER NOT NULL, PRIMARY KEY (lookup_key, id, origin)) WITHOUT ROWID;
+  PRAGMA user_version = 4`;
+
+/** Indicator rows of a schema 4 database, with match fields that differ row to row; one retracted. */
+const V4_ROWS = [
+  { id: Buffer.alloc(16, 1), lookupKey: 2 ** 47 + 5, value: '198.51.100.1', action: 1, confidence: 10, validUntil: 7_000, retractReason: 0 },
+  { id: Buffer.alloc(16, 2), lookupKey: 17, value: '198.51.100.2', action: 2, confidence: 95, validUntil: 8_000, retractReason: 2 },
+  { id: Buffer.alloc(16, 3), lookupKey: 2 ** 40, value: '198.51.100.3', action: 3, confidence: 0, validUntil: 9_000, retractReason: 0 },
+];
+
+function databaseAtVersion4(): void {
+  const db = openDatabase(path);
+  db.exec(BACK_TO_4);
+  const insert = db.prepare(`INSERT INTO indicators (id, origin, version, entry, lookup_key, kind, value, action, confidence, valid_until, retract_reason)
+    VALUES (?, 1, 2, 1, ?, 1, ?, ?, ?, ?, ?)`);
+  const key = db.prepare('INSERT INTO lookup_keys (lookup_key, id, origin) VALUES (?, ?, 1)');
+  for (const r of V4_ROWS) {
+    insert.run(r.id, r.lookupKey, r.value, r.action, r.confidence, r.validUntil, r.retractReason);
+    key.run(r.lookupKey, r.id);
+  }
+  db.close();
+}
+
 /** user_version from the file header (offset 60), without opening, so without migrating. */
 function userVersion(): number {
   return readFileSync(path).readUInt32BE(60);
@@ -92,6 +118,35 @@ describe('schema migrations', () => {
       const queries = V3_ROWS.map((r) => ({ kind: 1, value: r.value, lookupKey: r.lookupKey }));
       const matches = store.lookupMatchesMany(queries, { includeRetracted: false, includeExpired: false, nowMs: 0 });
       expect(matches.map((m) => m.idHex)).toEqual(V3_ROWS.map((r) => r.id.toString('hex')));
+    } finally {
+      db.close();
+    }
+  });
+
+  it('brings a version 4 database (lookup index rows without match fields) up to date: matches carry each row\'s fields', () => {
+    databaseAtVersion4();
+    expect(userVersion()).toBe(4);
+    const db = openDatabase(path);
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      const store = new IndicatorStore(db);
+      const queries = V4_ROWS.map((r) => ({ kind: 1, value: r.value, lookupKey: r.lookupKey }));
+      const matches = store.lookupMatchesMany(queries, { includeRetracted: true, includeExpired: false, nowMs: 7_500 });
+      // Row 1 expired at 7,000; row 2 is retracted, and asked for.
+      expect(matches).toEqual(
+        V4_ROWS.slice(1).map((r, i) => ({
+          queryIndex: i + 1,
+          idHex: r.id.toString('hex'),
+          origin: 1,
+          version: 2,
+          action: r.action,
+          confidence: r.confidence,
+          validUntil: r.validUntil,
+          retractReason: r.retractReason,
+        })),
+      );
+      const current = store.lookupMatchesMany(queries, { includeRetracted: false, includeExpired: true, nowMs: 0 });
+      expect(current.map((m) => m.queryIndex)).toEqual([0, 2]);
     } finally {
       db.close();
     }
