@@ -73,7 +73,11 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
   const key = loadNodeKey(dir);
   const config = resolveNodeConfig(dir, options.overrides);
   const clock = options.clock ?? Date.now;
-  const db = openDatabase(dataPath(dir, 'database'), { durability: config.durability, cacheMiB: config.cacheMiB });
+  const db = openDatabase(dataPath(dir, 'database'), {
+    durability: config.durability,
+    cacheMiB: config.cacheMiB,
+    onMigration: (m, from) => options.logger.info({ from, to: m.version }, `migrating the database: ${m.description}`),
+  });
   const logStore = new LogStore(db);
   const indicatorStore = new IndicatorStore(db);
   const sightingStore = new SightingStore(db);

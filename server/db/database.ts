@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { DtxError } from '../../shared/errors.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+import { MIGRATIONS, SCHEMA_VERSION, type Migration } from './migrations.js';
 
 export type Db = Database.Database;
 export type Durability = 'full' | 'normal';
@@ -15,6 +15,11 @@ export interface OpenOptions {
   durability?: Durability;
   /** Page cache in MiB. The value index is random-access; keeping it in memory keeps inserts fast. */
   cacheMiB?: number;
+  /**
+   * Told before each migration of an existing database runs (not of a new one): some rebuild
+   * tables, and take seconds at 1M indicators.
+   */
+  onMigration?: (migration: Migration, from: number) => void;
 }
 
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
@@ -30,7 +35,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   if (!options.readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
-    migrate(db);
+    migrate(db, options.onMigration);
   } else {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version !== SCHEMA_VERSION) {
@@ -68,13 +73,16 @@ export function unsyncedTransactions(db: Db): (fn: () => void) => void {
   };
 }
 
-export function migrate(db: Db): void {
+export function migrate(db: Db, onMigration?: (migration: Migration, from: number) => void): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
     throw new DtxError('FAILED_PRECONDITION', `database schema version ${current} is newer than this dtx (${SCHEMA_VERSION}); upgrade dtx`);
   }
+  let at = current;
   for (const migration of MIGRATIONS) {
-    if (migration.version <= current) continue;
+    if (migration.version <= at) continue;
+    if (current > 0) onMigration?.(migration, at);
+    at = migration.version;
     db.transaction(() => {
       db.exec(migration.sql);
       db.pragma(`user_version = ${migration.version}`);

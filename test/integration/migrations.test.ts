@@ -152,6 +152,19 @@ describe('schema migrations', () => {
     }
   });
 
+  it('tells the caller of each migration of an existing database, and of none for a new one', () => {
+    const told: [number, number][] = [];
+    const onMigration = (m: { version: number }, from: number) => told.push([from, m.version]);
+    openDatabase(path, { onMigration }).close();
+    expect(told).toEqual([]);
+    removeDir(dir);
+    dir = makeTempDir('migrations');
+    path = join(dir, 'dtx.db');
+    databaseAtVersion2();
+    openDatabase(path, { onMigration }).close();
+    expect(told).toEqual(Array.from({ length: SCHEMA_VERSION - 2 }, (_, i) => [2 + i, 3 + i]));
+  });
+
   it('a read-only open of an older schema says to start the node once, and changes nothing', () => {
     databaseAtVersion2();
     const err = expectDtxErrorSync(() => openDatabase(path, { readonly: true }), 'FAILED_PRECONDITION');
