@@ -53,7 +53,20 @@ function expectIndexEqualsView(): void {
   expect(index).toEqual(view);
 }
 
-/** The match of indicator n's current value, with or without retracted ones. */
+/** A store whose indicators 0 to 39 are merged and whose indicator 40 waits in the recent table. */
+function mergedAndRecent() {
+  const store = new IndicatorStore(db, OPTIONS);
+  const write = transactionRunner(db);
+  write(() => {
+    for (let n = 0; n < 40; n++) put(store, n, valueOf(n));
+  });
+  while (store.lookupKeys.mergeDue) write(() => store.lookupKeys.mergeStep());
+  write(() => put(store, 40, valueOf(40)));
+  expect(tableRows('lookup_keys_new')).toBe(1);
+  return { store, write };
+}
+
+/** The matches of one value (of kind KIND), with or without retracted ones, at clock 1,000. */
 function matchOf(store: IndicatorStore, value: string, includeRetracted = false) {
   const query = { kind: KIND, value, lookupKey: lookupKey(KIND, value) };
   return store.lookupMatchesMany([query], { includeRetracted, includeExpired: false, nowMs: 1_000 });
@@ -148,14 +161,8 @@ describe('lookup index in two tables', () => {
   });
 
   it('a new version under the same value changes the match it returns, in either table', () => {
-    const store = new IndicatorStore(db, OPTIONS);
-    const write = transactionRunner(db);
-    write(() => {
-      for (let n = 0; n < 40; n++) put(store, n, valueOf(n));
-    });
-    while (store.lookupKeys.mergeDue) write(() => store.lookupKeys.mergeStep());
-    write(() => put(store, 40, valueOf(40)));
     // Indicator 7 sits in the merged table, 40 in the recent one.
+    const { store, write } = mergedAndRecent();
     write(() => {
       put(store, 7, valueOf(7), 2, { action: 2, confidence: 90, validUntil: 5_000 });
       put(store, 40, valueOf(40), 2, { action: 3, confidence: 10, validUntil: 6_000 });
@@ -169,13 +176,7 @@ describe('lookup index in two tables', () => {
   });
 
   it('a retraction leaves the matches, in either table, and outlives a later version', () => {
-    const store = new IndicatorStore(db, OPTIONS);
-    const write = transactionRunner(db);
-    write(() => {
-      for (let n = 0; n < 40; n++) put(store, n, valueOf(n));
-    });
-    while (store.lookupKeys.mergeDue) write(() => store.lookupKeys.mergeStep());
-    write(() => put(store, 40, valueOf(40)));
+    const { store, write } = mergedAndRecent();
     write(() => {
       rows.retract(store, 7, 2);
       rows.retract(store, 40, 3);
