@@ -17,7 +17,7 @@
  */
 import type { Db } from './database.js';
 
-/** Rows in lookup_keys_new that start a merge: about 5 MB of cached pages. */
+/** Rows in lookup_keys_new that start a merge: about 2 MB of cached pages. */
 export const RECENT_LIMIT = 65_536;
 /**
  * Rows moved per merge step. A step is one short write transaction (a few milliseconds at
@@ -84,7 +84,7 @@ export class LookupKeyStore {
     db: Db,
     private readonly options: LookupKeyOptions = DEFAULT_LOOKUP_KEY_OPTIONS,
   ) {
-    this.insertRecent = db.prepare(`INSERT OR IGNORE INTO lookup_keys_new (lookup_key, id, origin) VALUES (?, ?, ?)`);
+    this.insertRecent = db.prepare('INSERT OR IGNORE INTO lookup_keys_new (lookup_key, id, origin) VALUES (?, ?, ?)');
     this.deleteRecent = db.prepare(`DELETE FROM lookup_keys_new WHERE ${IS_ROW}`);
     this.deleteMerged = db.prepare(`DELETE FROM lookup_keys WHERE ${IS_ROW}`);
     this.refreshMerged = db.prepare(`UPDATE lookup_keys SET kind = ?, value = ?, version = ?, action = ?, confidence = ?, valid_until = ? WHERE ${IS_ROW}`);
