@@ -20,10 +20,14 @@ import type { Db } from './database.js';
 /** Rows in lookup_keys_new that start a merge: about 2 MB of cached pages. */
 export const RECENT_LIMIT = 65_536;
 /**
- * Rows moved per merge step. A step is one short write transaction (a few milliseconds at
- * 1M stored), so lookups and publishes interleave with a merge instead of waiting for all of it.
+ * Rows moved per merge step at the start of a merge. A step is one short write transaction, so
+ * lookups and publishes interleave with a merge instead of waiting for all of it; the merger
+ * (lookup-merger.ts) then resizes slices to keep each step near a time target, since a step's
+ * cost grows with the merged table (at 1M stored, 2,048 rows took 34 ms at the median).
  */
 export const SLICE_ROWS = 2_048;
+/** How far the merger may resize slices from their starting width, either way. */
+const SLICE_RESIZE_LIMIT = 16;
 /** Lookup keys are 48-bit (server/indicators/lookup-key.ts). */
 const KEY_SPACE = 2 ** 48;
 
@@ -77,8 +81,11 @@ export class LookupKeyStore {
    * a rolled-back write can leave it a little high until the next merge counts what it moves.
    */
   private recent: number;
-  /** The merge in progress: the start of its next slice and the slice width; none when undefined. */
-  private merge: { next: number; width: number } | undefined;
+  /**
+   * The merge in progress: the start of its next slice, the slice width, and the width it
+   * started with; none when undefined.
+   */
+  private merge: { next: number; width: number; initial: number } | undefined;
 
   constructor(
     db: Db,
@@ -149,14 +156,26 @@ export class LookupKeyStore {
     if (!this.merge) {
       if (this.recent < this.options.recentLimit) return 0;
       const slices = Math.max(1, Math.ceil(this.recent / this.options.sliceRows));
-      this.merge = { next: 0, width: Math.ceil(KEY_SPACE / slices) };
+      const width = Math.ceil(KEY_SPACE / slices);
+      this.merge = { next: 0, width, initial: width };
     }
     const lo = this.merge.next;
     const hi = Math.min(KEY_SPACE, lo + this.merge.width);
     this.moveSlice.run(lo, hi);
     const moved = this.deleteSlice.run(lo, hi).changes;
     this.recent -= moved;
-    this.merge = hi >= KEY_SPACE ? undefined : { next: hi, width: this.merge.width };
+    this.merge = hi >= KEY_SPACE ? undefined : { ...this.merge, next: hi };
     return moved;
+  }
+
+  /**
+   * Scales the slices of the merge in progress by `factor`, within SLICE_RESIZE_LIMIT of their
+   * starting width (and never below one key); the next merge starts from sliceRows again.
+   */
+  resizeSlices(factor: number): void {
+    if (!this.merge) return;
+    const { initial } = this.merge;
+    const width = Math.round(this.merge.width * factor);
+    this.merge.width = Math.max(1, Math.ceil(initial / SLICE_RESIZE_LIMIT), Math.min(initial * SLICE_RESIZE_LIMIT, width));
   }
 }

@@ -2,6 +2,9 @@
  * Runs the lookup index's merges (lookup-key-store.ts) on the main thread, one slice per turn of
  * the event loop, each slice its own short transaction. The main thread because the node has
  * one SQLite writer: a merge from another thread would hold the write lock against publishes.
+ * Each step holds the main thread, so slices are resized after each step towards
+ * STEP_TARGET_MS: a step's cost grows with the merged table, and a fixed row count that takes
+ * a few milliseconds at 100,000 indicators took 34 ms (p90 68 ms) at 1M.
  * Slices commit without waiting for fsync: a merge only moves rows between two tables, so a
  * lost slice after a power cut leaves them where they were, and the next synced commit makes
  * everything before it durable.
@@ -9,6 +12,11 @@
 import type { Logger } from '../../shared/logger.js';
 import { unsyncedTransactions, type Db } from './database.js';
 import type { LookupKeyStore } from './lookup-key-store.js';
+
+/** What one merge step should take: long enough to amortise its transaction, short enough for a lookup to wait. */
+export const STEP_TARGET_MS = 10;
+/** Most a slice grows or shrinks after one step: one slow step (a GC, a checkpoint) must not swing it far. */
+const MAX_STEP_RESIZE = 2;
 
 export class LookupMerger {
   private scheduled = false;
@@ -19,6 +27,8 @@ export class LookupMerger {
     private readonly db: Db,
     private readonly store: LookupKeyStore,
     private readonly logger: Logger,
+    /** Milliseconds, for timing steps; tests pass their own. */
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.transaction = unsyncedTransactions(db);
   }
@@ -38,7 +48,10 @@ export class LookupMerger {
     this.scheduled = false;
     if (this.stopped || !this.db.open) return;
     try {
+      const start = this.now();
       this.transaction(() => this.store.mergeStep());
+      const took = Math.max(this.now() - start, 0.01);
+      this.store.resizeSlices(Math.min(MAX_STEP_RESIZE, Math.max(1 / MAX_STEP_RESIZE, STEP_TARGET_MS / took)));
     } catch (err) {
       // Nothing is lost: the rows stay in the recent table and lookups still find them. The
       // next write tries again.

@@ -225,4 +225,58 @@ describe('lookup index in two tables', () => {
     expectIndexEqualsView();
     expect(tableRows('lookup_keys')).toBeGreaterThan(0);
   });
+
+  it('resizes the slices of a merge in progress, within limits, and the next merge starts afresh', () => {
+    const store = new IndicatorStore(db, OPTIONS);
+    const write = transactionRunner(db);
+    const stepsOfMerge = (factor: number) => {
+      let steps = 0;
+      while (store.lookupKeys.mergeDue && steps < 1_000) {
+        write(() => store.lookupKeys.mergeStep());
+        store.lookupKeys.resizeSlices(factor);
+        steps++;
+      }
+      return steps;
+    };
+    let added = 0;
+    const fill = () =>
+      write(() => {
+        for (const end = added + 40; added < end; added++) put(store, added, valueOf(added));
+      });
+    fill();
+    // 40 rows in slices of about 8 take 5 steps (the first test); halved after each step, the
+    // slices shrink to a sixteenth of their first width and stay there.
+    const halving = stepsOfMerge(0.5);
+    expect(halving).toBeGreaterThan(40);
+    expect(halving).toBeLessThanOrEqual(5 * 16);
+    expectEachFoundOnce(store, added);
+    fill();
+    // Doubled after each step, from the starting width again: 1 + 2 + 4 covers 5 slices.
+    expect(stepsOfMerge(2)).toBe(3);
+    expectEachFoundOnce(store, added);
+  });
+
+  it('the merger shrinks slices whose steps run long and grows those that run short', async () => {
+    let next = 0;
+    const merged = async (stepMs: number) => {
+      const store = new IndicatorStore(db, OPTIONS);
+      // Each step reads the clock twice: at its start and at its end.
+      let clock = 0;
+      const merger = new LookupMerger(db, store.lookupKeys, silentLogger(), () => (clock += stepMs / 2));
+      transactionRunner(db)(() => {
+        for (const end = next + 40; next < end; next++) put(store, next, valueOf(next));
+      });
+      merger.poke();
+      for (let i = 0; i < 1_000 && store.lookupKeys.mergeDue; i++) await sleep(0);
+      merger.stop();
+      expect(store.lookupKeys.mergeDue).toBe(false);
+      return clock / stepMs;
+    };
+    // Against a 10 ms target: 40 ms steps halve the slices each time, 1 ms steps double them.
+    expect(await merged(40)).toBeGreaterThan(40);
+    const rowsSoFar = tableRows('lookup_keys');
+    expect(await merged(1)).toBe(3);
+    expect(tableRows('lookup_keys')).toBe(rowsSoFar + 40);
+    expectEachFoundOnce(new IndicatorStore(db, OPTIONS), 80);
+  });
 });
