@@ -39,22 +39,32 @@ export class ViewRows {
    * unless the entry's bytes are given.
    */
   put(store: IndicatorStore, n: number, value = valueOf(n), version = 1, bytes?: { header: Buffer; payload: Buffer }, fields: MatchFields = {}): void {
-    this.seq++;
-    const header = bytes?.header ?? Buffer.from(`header ${this.seq}`);
     const payload = bytes?.payload ?? Buffer.concat([idOf(n), Buffer.from(value)]);
-    const entry = this.logs.appendEntry(this.origin, 1, this.seq, header, Buffer.alloc(64), payload);
-    const row: NewIndicatorRow = { id: idOf(n), origin: this.origin, version, entry, lookupKey: lookupKey(KIND, value), kind: KIND, value, action: 1, confidence: 50, validUntil: 9e15, ...fields };
-    const existing = store.key(row.id, this.origin);
-    store.put(row, existing);
-    this.logs.setHead(this.origin, { epoch: 1, seq: this.seq, hash: Buffer.alloc(32, this.seq & 255) }, 1, existing ? 0 : 1);
+    this.logged(payload, bytes?.header, (entry) => {
+      const row: NewIndicatorRow = { id: idOf(n), origin: this.origin, version, entry, lookupKey: lookupKey(KIND, value), kind: KIND, value, action: 1, confidence: 50, validUntil: 9e15, ...fields };
+      const existing = store.key(row.id, this.origin);
+      store.put(row, existing);
+      return existing ? 0 : 1;
+    });
   }
 
   /** Retracts indicator n, as the view does on a retraction entry. */
   retract(store: IndicatorStore, n: number, reason: number): void {
+    this.logged(idOf(n), undefined, (entry) => {
+      store.markRetracted(idOf(n), this.origin, reason, entry);
+      return 0;
+    });
+  }
+
+  /**
+   * Appends the next entry of the origin (with a made-up header unless one is given), lets
+   * `apply` update the view for it, and moves the head on by the indicators `apply` added.
+   */
+  private logged(payload: Buffer, header: Buffer | undefined, apply: (entry: number) => number): void {
     this.seq++;
-    const entry = this.logs.appendEntry(this.origin, 1, this.seq, Buffer.from(`header ${this.seq}`), Buffer.alloc(64), idOf(n));
-    store.markRetracted(idOf(n), this.origin, reason, entry);
-    this.logs.setHead(this.origin, { epoch: 1, seq: this.seq, hash: Buffer.alloc(32, this.seq & 255) }, 1, 0);
+    const entry = this.logs.appendEntry(this.origin, 1, this.seq, header ?? Buffer.from(`header ${this.seq}`), Buffer.alloc(64), payload);
+    const added = apply(entry);
+    this.logs.setHead(this.origin, { epoch: 1, seq: this.seq, hash: Buffer.alloc(32, this.seq & 255) }, 1, added);
   }
 
   close(): void {
