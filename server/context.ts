@@ -104,7 +104,9 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
       logger: options.logger,
       clock,
       servable: (row) => own.servable(row),
+      ownLog: own,
     });
+    own.setGate(federation.ownLogGate);
   } catch (err) {
     // The signer worker would keep the process alive.
     await sequencer?.close();

@@ -11,58 +11,13 @@ import { decodeHeader, ZERO_HASH } from '../../shared/log/entry-header.js';
 import type { ChainHead } from '../../shared/log/chain-verifier.js';
 import { transactionRunner, unsyncedTransactions, type Db } from '../db/database.js';
 import type { LogStore, OriginRow } from '../db/log-store.js';
-import { packPayloads, signedBatch, signRun, type SignedBatch } from '../../shared/log/signed-run.js';
+import { packPayloads, signedBatch, signRun } from '../../shared/log/signed-run.js';
+import { isAfter, itemsOf, signedGroup, type AppendedEntry, type AppendGate, type AppendHooks, type AppendListener, type DurableSync, type Job, type PendingEntry, type PendingGroup, type SignedGroup } from './append-types.js';
 import { Signer } from './signer.js';
 
+export type { AppendedEntry, AppendGate, AppendHooks, AppendListener, DurableSync, PendingEntry } from './append-types.js';
+
 export const OWN_EPOCH = 1;
-
-export interface PendingEntry {
-  payloadType: number;
-  payload: Uint8Array;
-}
-
-export interface AppendedEntry {
-  rowid: number;
-  epoch: number;
-  seq: number;
-  hash: Uint8Array;
-  timestampMs: number;
-}
-
-export interface AppendHooks {
-  /**
-   * Runs when the batch's turn comes, before it is signed. Throwing rejects the batch with
-   * nothing stored: the place to re-check facts the caller read before waiting its turn.
-   */
-  check?: () => void;
-  /** Runs inside the transaction for each stored entry, to update derived views. */
-  apply: (index: number, appended: AppendedEntry) => void;
-  /** Indicators this batch adds to the origin's running count. */
-  addedIndicators?: number;
-}
-
-export type AppendListener = (origin: number, head: ChainHead) => void;
-
-interface SignedGroup {
-  start: { epoch: number; seq: number };
-  end: ChainHead;
-  timestampMs: number;
-  signed: SignedBatch;
-}
-
-interface PendingGroup {
-  jobs: Job[];
-  /** Where the group ends once signed: the next group is chained on it before it is stored. */
-  end: { epoch: number; seq: number };
-  signing: Promise<SignedGroup>;
-}
-
-interface Job {
-  items: readonly PendingEntry[];
-  hooks: AppendHooks;
-  resolve: (entries: AppendedEntry[]) => void;
-  reject: (err: unknown) => void;
-}
 
 /**
  * Groups handed to the signer and not yet stored. Several keep the worker busy: it signs the
@@ -80,23 +35,6 @@ const MAX_GROUPS_IN_FLIGHT = 3;
  * are in flight, and the worker signs.
  */
 const SIGN_HERE_MAX_ENTRIES = 16;
-
-/** The entries of a group's batches, in order. */
-function itemsOf(jobs: readonly Job[]): readonly PendingEntry[] {
-  return jobs.length === 1 ? jobs[0]!.items : jobs.flatMap((job) => job.items);
-}
-
-/** A signed group, ending at the hash of its last entry. */
-function signedGroup(start: { epoch: number; seq: number }, timestampMs: number, signed: SignedBatch, count: number): SignedGroup {
-  return { start, timestampMs, signed, end: { epoch: start.epoch, seq: start.seq + count, hash: new Uint8Array(signed.hash(count - 1)) } };
-}
-
-/**
- * Makes commits durable off the main thread (server/db/wal-sync.ts). With one, groups commit
- * without fsync and are announced (callers answered, listeners told, entries served to
- * subscribers) only once it resolves; without one, each commit waits for the disk itself.
- */
-export type DurableSync = () => Promise<void>;
 
 export class Sequencer {
   /** The last committed entry: what the next group chains on. */
@@ -117,6 +55,9 @@ export class Sequencer {
   /** Handed to the signer in chain order; the first is the next to be stored. */
   private readonly inflight: PendingGroup[] = [];
   private storing: Promise<void> | undefined;
+  private gate: AppendGate | undefined;
+  /** Set while the gate holds the queue. */
+  private gateWait: Promise<void> | undefined;
   private closed = false;
   private readonly listeners = new Set<AppendListener>();
 
@@ -183,6 +124,25 @@ export class Sequencer {
       : { ...row, headEpoch: 0, headSeq: 0, headHash: null };
   }
 
+  /** Every batch is signed only once the gate lets it (server/sync/own-log-gate.ts). */
+  setGate(gate: AppendGate): void {
+    this.gate = gate;
+  }
+
+  /**
+   * Continues the log from `head`: entries of this node's own log that a peer held and this
+   * node did not (it was restored from an older copy of its database), which the sync applier
+   * verified and stored, synced, in its own transaction. Groups signed on the old head were
+   * never stored or served: they go back to the queue to be signed again after `head`.
+   */
+  adopt(head: ChainHead, timestampMs: number): void {
+    this.current = head;
+    if (!this.durable || isAfter(head, this.durable)) this.durable = head;
+    this.lastTimestamp = Math.max(this.lastTimestamp, timestampMs);
+    this.requeueInflight();
+    this.pump();
+  }
+
   onAppended(listener: AppendListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -231,6 +191,7 @@ export class Sequencer {
       for (const job of this.queue.splice(0)) job.reject(this.failure);
       return;
     }
+    if (this.gateWait || (this.queue.length > 0 && this.held())) return;
     while (this.queue.length > 0 && this.inflight.length < MAX_GROUPS_IN_FLIGHT) {
       const jobs = this.takeGroup({ uncheckedOnly: this.inflight.length > 0 });
       if (jobs.length === 0) {
@@ -245,13 +206,31 @@ export class Sequencer {
     }
   }
 
+  /** Whether the gate holds the queue now (rejecting it, or waiting until it asks again). */
+  private held(): boolean {
+    const held = this.gate?.hold(this.current);
+    if (!held) return false;
+    if (held instanceof DtxError) {
+      for (const job of this.queue.splice(0)) job.reject(held);
+      return true;
+    }
+    this.gateWait = held.finally(() => {
+      this.gateWait = undefined;
+      this.pump();
+    });
+    return true;
+  }
+
   private async store(): Promise<void> {
     while (this.inflight.length > 0) {
       const group = this.inflight[0]!;
       let signed: SignedGroup;
       try {
         signed = await group.signing;
+        // Dropped while it was signed (adopt): its batches are back in the queue.
+        if (this.inflight[0] !== group) continue;
       } catch (err) {
+        if (this.inflight[0] !== group) continue;
         this.inflight.shift();
         for (const job of group.jobs) job.reject(err);
         this.requeueInflight();
@@ -365,7 +344,8 @@ export class Sequencer {
         for (const job of jobs) job.reject(this.failure);
         return;
       }
-      this.durable = head;
+      // Never back: entries adopted from a peer meanwhile may already lie beyond this group.
+      if (!this.durable || isAfter(head, this.durable)) this.durable = head;
       jobs.forEach((job, i) => job.resolve(results[i]!));
       for (const listener of this.listeners) listener(this.originIdx, head);
     };

@@ -54,6 +54,15 @@ export function newCounters(): PeerCounters {
   return { applied: 0, duplicates: 0, rejected: new Map() };
 }
 
+/**
+ * This node's own log (the sequencer), told when entries of it came from a peer: a node restored
+ * from an older copy of its database takes back what it had signed since, instead of signing
+ * different entries for those positions (a fork).
+ */
+export interface OwnLog {
+  adopt(head: ChainHead, timestampMs: number): void;
+}
+
 export interface ApplierOptions {
   /** Verify every signature, not one per origin run. */
   verifyEvery: boolean;
@@ -73,6 +82,8 @@ interface Run {
   key: Uint8Array;
   origin: OriginRow | undefined;
   entries: Accepted[];
+  /** Entries of this node's own log, taken back from a peer. */
+  own: boolean;
 }
 
 export class Applier {
@@ -97,6 +108,7 @@ export class Applier {
     private readonly logger: Logger,
     private readonly options: ApplierOptions,
     private readonly clock: () => number = Date.now,
+    private readonly ownLog?: OwnLog,
   ) {
     for (const halt of peers.halts()) this.halted.add(halt.origin);
     this.view = new ViewUpdater(indicators, sightings, logger);
@@ -206,7 +218,17 @@ export class Applier {
     }
 
     const heads = this.store(runs, rejections, halts, peer, now);
-    for (const run of runs) counters.applied += run.entries.length;
+    for (const run of runs) {
+      counters.applied += run.entries.length;
+      if (!run.own) continue;
+      const last = run.entries[run.entries.length - 1]!;
+      // The own origin's row exists: the sequencer creates it when it opens, before any sync.
+      this.ownLog?.adopt(heads.get(run.origin!.idx)!, last.header.timestampMs);
+      this.logger.warn(
+        { peer, recovered: run.entries.length, seq: last.header.seq },
+        "took back entries of this node's own log from a peer: this node did not hold them (was its database restored from an older copy?)",
+      );
+    }
     for (const [idx, head] of heads) this.hub.notify(idx, head);
   }
 
@@ -263,8 +285,8 @@ export class Applier {
         else stop = { index: i, code: 'CHAIN_BROKEN', detail: `seq ${header.seq}: before the held head, in an epoch this node skipped` };
         continue;
       }
-      if (placement.kind === 'broken' || own) {
-        stop = { index: i, code: 'CHAIN_BROKEN', detail: own ? `seq ${header.seq} of this node's own log, beyond its head` : placement.kind === 'broken' ? placement.detail : '' };
+      if (placement.kind === 'broken' || (own && !this.ownLog)) {
+        stop = { index: i, code: 'CHAIN_BROKEN', detail: placement.kind === 'broken' ? placement.detail : `seq ${header.seq} of this node's own log, beyond its head` };
         break;
       }
       const indicator = header.payloadType === PayloadType.INDICATOR ? tryReadIndicator(entry.payload) : undefined;
@@ -290,7 +312,7 @@ export class Applier {
       reject(originId, first.entry, first.header, stop.code, stop.detail);
       for (const later of items.slice(stop.index + 1)) reject(originId, later.entry, later.header, stop.code, 'follows an entry of this stream that was rejected');
     }
-    return { key, origin, entries: accepted.slice(0, valid) };
+    return { key, origin, entries: accepted.slice(0, valid), own };
   }
 
   /** How many entries of the run, from its start, are authentic. */
@@ -307,8 +329,9 @@ export class Applier {
     const heads = new Map<number, ChainHead>();
     if (runs.length === 0 && rejections.length === 0 && halts.length === 0) return heads;
     // Relayed entries are committed without waiting for fsync: they can be fetched again. Halts
-    // are evidence this node produced, so a batch that halts an origin waits for the disk.
-    const transaction = halts.length > 0 ? this.synced : this.unsynced;
+    // are evidence this node produced, so a batch that halts an origin waits for the disk; so
+    // does one that takes back entries of this node's own log, which it signs on from at once.
+    const transaction = halts.length > 0 || runs.some((run) => run.own) ? this.synced : this.unsynced;
     transaction(() => {
       for (const run of runs) {
         const origin = run.origin ?? this.logStore.ensureOrigin(run.key);

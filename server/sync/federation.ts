@@ -16,7 +16,8 @@ import type { LogStore, OriginRow } from '../db/log-store.js';
 import { PeerStore } from '../db/peer-store.js';
 import { QuarantineStore } from '../db/quarantine-store.js';
 import type { AppendHub } from '../log/append-hub.js';
-import { Applier } from './applier.js';
+import { Applier, type OwnLog } from './applier.js';
+import { OWN_LOG_WAIT_MS, OwnLogGate } from './own-log-gate.js';
 import { DEFAULT_OUTBOX, Outbox } from './outbox.js';
 import { PeerLink, type LinkState, type PeerHead } from './peer-link.js';
 import { Roster } from './roster.js';
@@ -42,6 +43,8 @@ export interface FederationDeps {
   clock: () => number;
   /** An origins row as it may be served (this node's own log ends at its durable head). */
   servable: (row: OriginRow) => OriginRow;
+  /** This node's own log, which takes back own entries that peers hold and it lacks. */
+  ownLog?: OwnLog;
 }
 
 export interface OriginLag {
@@ -73,6 +76,9 @@ export class Federation {
   private readonly streams = new Map<string, Set<AbortController>>();
   private readonly originIdx = new Map<string, number>();
   private started = false;
+  private startedAt = 0;
+  /** Asked by the sequencer before it signs (own-log-gate.ts). */
+  readonly ownLogGate: OwnLogGate;
 
   constructor(private readonly deps: FederationDeps) {
     this.peerStore = new PeerStore(deps.db);
@@ -91,7 +97,9 @@ export class Federation {
       deps.logger,
       { verifyEvery: deps.config.syncVerify === 'every', quarantineLimit: 10_000 },
       deps.clock,
+      deps.ownLog,
     );
+    this.ownLogGate = new OwnLogGate(deps.nodeId, () => this.links.values(), () => this.startedAt + OWN_LOG_WAIT_MS, deps.clock);
     this.roster.onChange(({ kind, peer }) => {
       if (kind === 'removed') for (const controller of this.streams.get(peer.nodeId) ?? []) controller.abort(REMOVED);
       // Streams that refused the new member's entries as unknown would go on refusing them:
@@ -106,6 +114,7 @@ export class Federation {
   /** Starts subscribing to the roster's peers. */
   start(): void {
     this.started = true;
+    this.startedAt = this.deps.clock();
     void this.reconcile();
   }
 

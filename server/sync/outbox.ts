@@ -7,7 +7,7 @@
 import { bytesEqual } from '../../shared/encoding/hex.js';
 import { entryHash } from '../../shared/log/entry.js';
 import { decodeHeader } from '../../shared/log/entry-header.js';
-import { nodeIdFromPublicKey } from '../../shared/node-id.js';
+import { nodeIdFromPublicKey, publicKeyFromNodeId } from '../../shared/node-id.js';
 import { writeSubscribeResponse, type EntryBytes, type SyncHeadFields } from '../../shared/wire/subscribe-writer.js';
 import type { LogStore, OriginRow } from '../db/log-store.js';
 import type { AppendHub } from '../log/append-hub.js';
@@ -83,7 +83,14 @@ export class Outbox {
    * Streams until signal aborts. `send` resolves when the next message may follow (grpc-js
    * backpressure). `maxBatch` of 0 means the default.
    */
-  async serve(cursors: readonly CursorFields[], maxBatch: number, send: (message: Uint8Array) => Promise<void>, signal: AbortSignal): Promise<void> {
+  async serve(cursors: readonly CursorFields[], maxBatch: number, send: (message: Uint8Array) => Promise<void>, signal: AbortSignal, subscriber?: string): Promise<void> {
+    // The subscriber's own log goes first: entries of it that the subscriber lacks (it was
+    // restored from an older copy) hold its publishing until it has them (own-log-gate.ts).
+    const subscriberKey = subscriber ? publicKeyFromNodeId(subscriber) : undefined;
+    const ownFirst = (origins: OriginRow[]) => {
+      const at = subscriberKey ? origins.findIndex((o) => bytesEqual(o.key, subscriberKey)) : -1;
+      return at > 0 ? [origins[at]!, ...origins.slice(0, at), ...origins.slice(at + 1)] : origins;
+    };
     const pending = new Map(cursors.map((c) => [c.origin, c]));
     const positions = new Map<number, Position>();
     const limit = maxBatch > 0 ? Math.min(maxBatch, this.options.maxBatch) : this.options.maxBatch;
@@ -93,7 +100,7 @@ export class Outbox {
     let lastSent = Date.now();
     while (!signal.aborted) {
       const seen = this.hub.version;
-      const origins = this.origins();
+      const origins = ownFirst(this.origins());
       let sentAny = false;
       let batch: EntryBytes[] = [];
       let bytes = 0;

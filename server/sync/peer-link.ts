@@ -38,6 +38,13 @@ export class PeerLink {
   readonly counters: PeerCounters = newCounters();
   /** The peer's heads per origin, from its heartbeats. */
   readonly heads = new Map<string, PeerHead>();
+  /**
+   * Settles once the peer has told its heads (the first message of a stream), or the first
+   * attempt to subscribe failed, or the link stopped: until then this node cannot know whether
+   * the peer holds entries of its own log that it lacks (own-log-gate.ts).
+   */
+  readonly heard: Promise<void>;
+  private hear!: () => void;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   /** The current stream's positions and refusals; undefined between streams. */
@@ -46,13 +53,15 @@ export class PeerLink {
   constructor(
     readonly peer: PeerRow,
     private readonly deps: LinkDeps,
-  ) {}
+  ) {
+    this.heard = new Promise((resolve) => (this.hear = resolve));
+  }
 
   start(): void {
     this.running ??= this.run().catch((err: unknown) => {
       this.lastError = (err as Error).message;
       this.deps.logger.error({ err, peer: this.peer.nodeId }, 'peer link stopped on an unexpected error');
-    });
+    }).finally(() => this.hear());
   }
 
   async stop(): Promise<void> {
@@ -110,6 +119,7 @@ export class PeerLink {
           const { entries, heads } = event.response;
           if (entries.length > 0) await deps.applier.apply(peer.nodeId, entries, this.stream!, this.counters);
           for (const h of heads) this.heads.set(h.origin, { epoch: h.epoch, seq: Number(h.seq), timestampMs: Number(h.timestampMs) });
+          this.hear();
           this.reportProgress();
           break;
         }
@@ -118,6 +128,7 @@ export class PeerLink {
           this.state = 'reconnecting';
           this.lastError = event.error.message;
           this.connectedSince = 0;
+          this.hear();
           deps.logger.warn({ peer: peer.nodeId, code: event.error.code, retryInMs: event.retryInMs }, `peer subscription failed: ${event.error.message}`);
           break;
       }

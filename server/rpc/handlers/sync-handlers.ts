@@ -16,7 +16,7 @@ export function syncHandlers(node: NodeContext): ServiceHandlers<Methods> {
       const stream = node.federation.openStream(peer, context.signal);
       node.logger.info({ peer, cursors: request.cursors.length }, 'peer subscribed');
       try {
-        await node.federation.outbox.serve(cursors, request.maxBatch, send, stream.signal);
+        await node.federation.outbox.serve(cursors, request.maxBatch, send, stream.signal, peer);
         // Cut by this node (the peer was removed), not by the subscriber: say why.
         if (stream.signal.aborted && !context.signal.aborted && stream.signal.reason instanceof Error) throw stream.signal.reason;
       } finally {

@@ -1,0 +1,86 @@
+/**
+ * Keeps this node from signing a second, different entry for a position of its own log that
+ * peers already hold. That would be a fork, and every peer would halt this node's origin for
+ * good. It happens when a node is restored from an older copy of its database (a backup, a
+ * snapshot) and publishes before it has heard from its peers: the peers hold what it signed
+ * after the copy was taken. So the sequencer asks this gate before it signs:
+ *
+ * - For a short while after the node starts (OWN_LOG_WAIT_MS), new entries wait until every peer
+ *   it subscribes to has told its heads, or could not be reached (one round trip when the peers
+ *   are up), and while any peer's heads show this node's own log further on than this node holds
+ *   it. Meanwhile that peer's stream brings those entries, the applier takes them back
+ *   (applier.ts, OwnLog), and the node signs on from them.
+ * - After that while, new entries are refused (UNAVAILABLE, naming the peer and both positions)
+ *   for as long as a peer's heads show the own log further on.
+ *
+ * A peer's heads are its word, not signed: a roster member that claimed a head it never sends
+ * would hold this node's publishing until it is removed from the roster. The refusal names it.
+ */
+import { DtxError } from '../../shared/errors.js';
+import type { ChainHead } from '../../shared/log/chain-verifier.js';
+import type { AppendGate } from '../log/append-types.js';
+import type { PeerHead } from './peer-link.js';
+
+/** How long after start new entries wait for peers that have not told their heads yet. */
+export const OWN_LOG_WAIT_MS = 5000;
+/** While behind in that time, how often to look again. */
+const RECHECK_MS = 25;
+
+/** What the gate needs of a peer link. */
+export interface HeardPeer {
+  readonly peer: { nodeId: string };
+  readonly heads: ReadonlyMap<string, PeerHead>;
+  /** Settles once the peer told its heads, or could not be reached. */
+  readonly heard: Promise<void>;
+}
+
+export class OwnLogGate implements AppendGate {
+  private readonly heardFrom = new WeakSet<HeardPeer>();
+
+  constructor(
+    private readonly ownId: string,
+    private readonly links: () => Iterable<HeardPeer>,
+    /** Until this time (clock ms), entries wait for peers not heard from yet. */
+    private readonly waitUntil: () => number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  hold(head: ChainHead | undefined): DtxError | Promise<void> | undefined {
+    const unheard: HeardPeer[] = [];
+    let ahead: { link: HeardPeer; theirs: PeerHead } | undefined;
+    for (const link of this.links()) {
+      const theirs = link.heads.get(this.ownId);
+      if (theirs && isAhead(theirs, head)) ahead ??= { link, theirs };
+      if (!this.heardFrom.has(link)) unheard.push(link);
+    }
+    const left = this.waitUntil() - this.clock();
+    if (left <= 0 || (unheard.length === 0 && !ahead)) return ahead && behind(ahead.link, ahead.theirs, head);
+    for (const link of unheard) void link.heard.then(() => this.heardFrom.add(link));
+    return new Promise((resolve) => {
+      // Behind: ask again shortly, the missing entries are on their way.
+      const timer = setTimeout(resolve, ahead ? Math.min(left, RECHECK_MS) : left);
+      // Asked again as soon as any one peer has been heard: it may have news of the own log.
+      if (unheard.length > 0) {
+        void Promise.race(unheard.map((link) => link.heard)).then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }
+    });
+  }
+}
+
+function behind(link: HeardPeer, theirs: PeerHead, head: ChainHead | undefined): DtxError {
+  const mine = head ? `epoch ${head.epoch} seq ${head.seq}` : 'nothing of it';
+  return new DtxError(
+    'UNAVAILABLE',
+    `peer ${link.peer.nodeId} holds this node's own log up to epoch ${theirs.epoch} seq ${theirs.seq}, and this node ${mine} ` +
+      '(was its database restored from an older copy?): it is taking those entries back from its peers and signs nothing new until then, ' +
+      'which would fork its log; retry shortly',
+  );
+}
+
+function isAhead(theirs: { epoch: number; seq: number }, mine: ChainHead | undefined): boolean {
+  if (!mine) return theirs.seq > 0;
+  return theirs.epoch > mine.epoch || (theirs.epoch === mine.epoch && theirs.seq > mine.seq);
+}
