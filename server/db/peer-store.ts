@@ -39,6 +39,7 @@ export class PeerStore {
   private readonly selectPeers;
   private readonly insertHalt;
   private readonly selectHalts;
+  private readonly deleteHalt;
 
   constructor(db: Db) {
     this.upsertPeer = db.prepare(`INSERT INTO peers (node_id, url, name, subscribe, added_at) VALUES (@nodeId, @url, @name, @subscribe, @addedAt)
@@ -49,6 +50,7 @@ export class PeerStore {
     this.insertHalt = db.prepare(`INSERT OR IGNORE INTO halts (origin, reason, since, epoch, seq, header_a, signature_a, header_b, signature_b, via)
       VALUES (@origin, @reason, @since, @epoch, @seq, @headerA, @signatureA, @headerB, @signatureB, @via)`);
     this.selectHalts = db.prepare(`SELECT ${HALT_COLUMNS} FROM halts ORDER BY since`);
+    this.deleteHalt = db.prepare(`DELETE FROM halts WHERE origin = ? RETURNING ${HALT_COLUMNS}`);
   }
 
   /** Adds or updates a peer; true when it was new. */
@@ -78,5 +80,10 @@ export class PeerStore {
 
   halts(): HaltRow[] {
     return this.selectHalts.all() as HaltRow[];
+  }
+
+  /** Removes an origin's halt and returns it; undefined when the origin was not halted. */
+  liftHalt(origin: number): HaltRow | undefined {
+    return this.deleteHalt.get(origin) as HaltRow | undefined;
   }
 }

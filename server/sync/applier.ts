@@ -120,6 +120,11 @@ export class Applier {
     return this.halted.has(originIdx);
   }
 
+  /** Accepts the origin's entries again (its halt row is already gone). */
+  liftHalt(originIdx: number): void {
+    this.halted.delete(originIdx);
+  }
+
   /**
    * Verifies and applies one message's entries from `peer`. Never throws for bad entries.
    * With verifyEvery, signatures are checked on worker threads first; everything after that
@@ -211,6 +216,8 @@ export class Applier {
       const origin = this.logStore.originByKey(group.key);
       if (origin && this.halted.has(origin.idx)) {
         for (const { entry, header } of group.items) reject(originId, entry, header, 'ORIGIN_HALTED', 'this node halted the origin after a fork');
+        // The stream has moved past these: lifting the halt replaces it (Federation.liftHalt).
+        stream.rejected.set(originId, 'ORIGIN_HALTED');
         continue;
       }
       const run = this.sortRun(peer, originId, group.key, origin, group.items, stream, counters, reject, halts);

@@ -21,7 +21,7 @@ import { OWN_LOG_WAIT_MS, OwnLogGate } from './own-log-gate.js';
 import { DEFAULT_OUTBOX, Outbox } from './outbox.js';
 import { PeerLink, type LinkState, type PeerHead } from './peer-link.js';
 import { Roster } from './roster.js';
-import { storedHalts, storedHeads, type HaltView } from './stored-state.js';
+import { liftStoredHalt, storedHalts, storedHeads, type HaltView } from './stored-state.js';
 
 export const SUBSCRIBE_METHOD = '/dtx.v1.SyncService/Subscribe';
 
@@ -201,6 +201,22 @@ export class Federation {
 
   halts(): HaltView[] {
     return storedHalts(this.peerStore, this.deps.logStore);
+  }
+
+  /**
+   * Lifts the halt of an origin that forked: its entries are accepted again, those that extend
+   * the log this node holds. Streams that refused the origin would go on refusing it, and a
+   * peer that is the origin is no longer dialled: those links are replaced.
+   */
+  liftHalt(originId: string): HaltView {
+    const lifted = liftStoredHalt(this.peerStore, this.deps.logStore, originId);
+    this.applier.liftHalt(lifted.origin);
+    const stale = this.takeLinks((link) => link.peer.nodeId === originId || link.refused(originId));
+    void Promise.all(stale.map((link) => link.stop())).then(() => {
+      if (this.started) return this.reconcile();
+    });
+    this.deps.logger.warn({ origin: originId, reason: lifted.reason, seq: lifted.seq, since: lifted.since }, 'halt lifted: entries of the origin are accepted again');
+    return lifted;
   }
 
   peerStatus(): PeerStatusView[] {

@@ -77,6 +77,11 @@ export class PeerLink {
     return this.stream?.rejected.get(origin) === 'UNKNOWN_ORIGIN';
   }
 
+  /** Whether the current stream refused `origin`, for any reason. */
+  refused(origin: string): boolean {
+    return this.stream?.rejected.has(origin) ?? false;
+  }
+
   private progress = { atMs: 0, applied: 0 };
 
   /** A long catch-up logs how it goes every PROGRESS_MS, so an operator is never left guessing. */

@@ -4,7 +4,7 @@
  * node) from the stores alone, and one mapping to the GetStatus message.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { GetStatusResponseSchema } from '../../shared/gen/dtx/v1/peer_service_pb.js';
+import type { GetStatusResponseSchema, HaltedOriginSchema } from '../../shared/gen/dtx/v1/peer_service_pb.js';
 import type { LogStore } from '../db/log-store.js';
 import type { PeerStore } from '../db/peer-store.js';
 import type { QuarantineStore } from '../db/quarantine-store.js';
@@ -67,18 +67,23 @@ export function statusMessage(s: NodeStatus): MessageInitShape<typeof GetStatusR
       rejected: Object.entries(p.rejected).map(([reason, count]) => ({ reason, count: BigInt(count) })),
       connectedSinceMs: BigInt(p.connectedSinceMs),
     })),
-    halted: s.halted.map((h) => ({
-      origin: h.originId,
-      reason: h.reason,
-      sinceMs: BigInt(h.since),
-      epoch: h.epoch,
-      seq: BigInt(h.seq),
-      headerA: h.headerA ?? undefined,
-      signatureA: h.signatureA ?? undefined,
-      headerB: h.headerB ?? undefined,
-      signatureB: h.signatureB ?? undefined,
-      via: h.via,
-    })),
+    halted: s.halted.map(haltMessage),
     quarantined: BigInt(s.quarantined),
+  };
+}
+
+/** A halt as the HaltedOrigin message (GetStatus, LiftHalt). */
+export function haltMessage(h: HaltView): MessageInitShape<typeof HaltedOriginSchema> {
+  return {
+    origin: h.originId,
+    reason: h.reason,
+    sinceMs: BigInt(h.since),
+    epoch: h.epoch,
+    seq: BigInt(h.seq),
+    headerA: h.headerA ?? undefined,
+    signatureA: h.signatureA ?? undefined,
+    headerB: h.headerB ?? undefined,
+    signatureB: h.signatureB ?? undefined,
+    via: h.via,
   };
 }

@@ -88,6 +88,14 @@ describe('dtx peer, status and demo', () => {
     expect(status.halted).toEqual([]);
   });
 
+  it('peer lift-halt names what is wrong: an origin that is not halted, a malformed id', async () => {
+    expectDtxError(await dtx(['peer', 'lift-halt', '--data', a.data, b.nodeId]), 'NOT_FOUND', 'origin');
+    expectDtxError(await dtx(['peer', 'lift-halt', '--data', a.data, 'dtxnotanid']), 'INVALID_ARGUMENT', 'origin');
+    const help = await dtx(['peer', 'lift-halt', '--help']);
+    expectOk(help);
+    expect(help.stdout).toContain('halted after a fork');
+  });
+
   it('dtx demo shows a campaign crossing two hops and a tampering relay caught, and cleans up', async () => {
     const r = await dtx(['demo']);
     expectOk(r);

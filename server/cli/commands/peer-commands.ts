@@ -1,7 +1,7 @@
 /**
- * dtx peer add | list | remove: the federation roster. On a running node the change goes through
- * the admin API and takes effect at once; on a stopped one (--data DIR) it is written to the
- * database and applies at the next start.
+ * dtx peer add | list | remove | lift-halt: the federation roster, and origins halted after a
+ * fork. On a running node the change goes through the admin API and takes effect at once; on a
+ * stopped one (--data DIR) it is written to the database and applies at the next start.
  */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
@@ -9,7 +9,7 @@ import type { PeerRow } from '../../db/peer-store.js';
 import { readRuntime } from '../../config/runtime-file.js';
 import { formatOf, withClientOptions, type ClientFlags } from '../common.js';
 import { withClient } from '../connect.js';
-import { withOfflineRoster } from '../offline-roster.js';
+import { liftHaltOffline, withOfflineRoster } from '../offline-roster.js';
 import { notice, printRecord, printRows, type Row } from '../output.js';
 
 interface AddFlags extends ClientFlags {
@@ -75,5 +75,26 @@ export function registerPeerCommands(program: Command): void {
     if (dir) await withOfflineRoster(dir, (roster) => roster.remove(id));
     else await withClient(flags, (client) => client.removePeer(id));
     printRecord({ id, removed: true }, formatOf(flags));
+  });
+
+  withClientOptions(
+    peer
+      .command('lift-halt')
+      .description('accept entries of an origin halted after a fork again (those that extend the log this node holds); the conflicting entry stays in quarantine')
+      .argument('<origin>', "the halted origin's node id (dtx status lists halts)"),
+  ).action(async (origin: string, flags: ClientFlags) => {
+    const dir = offlineDir(flags);
+    const lifted = dir
+      ? await liftHaltOffline(dir, origin).then((h) => ({ origin: h.originId, reason: h.reason, epoch: h.epoch, seq: h.seq, via: h.via, sinceMs: h.since }))
+      : await withClient(flags, (client) => client.liftHalt(origin)).then((h) => ({ ...h, seq: Number(h.seq), sinceMs: Number(h.sinceMs) }));
+    printRecord(
+      { origin: lifted.origin, lifted: true, reason: lifted.reason, epoch: lifted.epoch, seq: lifted.seq, via: lifted.via, since: new Date(lifted.sinceMs).toISOString() },
+      formatOf(flags),
+    );
+    notice(
+      dir
+        ? "the node is not running: it accepts the origin's entries again when it starts"
+        : "the origin's entries are accepted again; entries of the other branch of its log halt it again",
+    );
   });
 }

@@ -1,7 +1,7 @@
 import { PeerService } from '../../../shared/gen/dtx/v1/peer_service_pb.js';
 import type { PeerRow } from '../../db/peer-store.js';
 import type { NodeContext } from '../../context.js';
-import { nodeStatus, statusMessage } from '../../sync/status.js';
+import { haltMessage, nodeStatus, statusMessage } from '../../sync/status.js';
 import type { MethodsOf, ServiceHandlers, ServicePolicy } from '../register.js';
 
 type Methods = MethodsOf<typeof PeerService>;
@@ -11,6 +11,7 @@ export const peerPolicy: ServicePolicy<Methods> = {
   removePeer: ['admin'],
   listPeers: ['admin'],
   getStatus: ['admin'],
+  liftHalt: ['admin'],
 };
 
 const peerMessage = (p: PeerRow) => ({ id: p.nodeId, url: p.url, name: p.name, subscribe: p.subscribe, addedAtMs: BigInt(p.addedAt) });
@@ -30,6 +31,7 @@ export function peerHandlers(node: NodeContext): ServiceHandlers<Methods> {
     },
     listPeers: () => ({ peers: roster.peers().map(peerMessage) }),
     getStatus: () => statusMessage(nodeStatus(node)),
+    liftHalt: (request) => ({ lifted: haltMessage(node.federation.liftHalt(request.origin)) }),
   };
 }
 

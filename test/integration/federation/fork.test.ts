@@ -13,8 +13,10 @@ import { verifySignature } from '../../../shared/crypto.js';
 import { entryHash, type SignedEntry } from '../../../shared/log/entry.js';
 import { decodeHeader } from '../../../shared/log/entry-header.js';
 import { publicKeyFromNodeId } from '../../../shared/node-id.js';
+import { liftHaltOffline } from '../../../server/cli/offline-roster.js';
 import { FILES } from '../../../server/config/data-dir.js';
 import type { NodeConfig } from '../../../server/config/config.js';
+import { expectDtxError } from '../../_util/errors.js';
 import { MaliciousRelay } from '../../_util/malicious-relay.js';
 import { emailBatch } from '../../_util/samples.js';
 import { headsOf, stopAll, waitFor } from '../../_util/test-network.js';
@@ -244,5 +246,65 @@ describe('a fork of origin A', () => {
     const [halted] = (await d.client.status()).halted;
     expectValidEvidence(aId, halted!, 1);
     expect(headsOf(d).get(aId)).toBe(headOf(aLog, A_COUNT));
+  });
+  it("lifting the halt: D accepts A's entries again, also from streams that refused them, and the other branch halts A again", async () => {
+    const down = await startDownstream('downstream-lift');
+    started.push(down);
+    const d = down.node;
+    const r = await startTestNode({ name: 'relay-r', overrides: SYNC });
+    others.push(r);
+    const aId = a.node.nodeId;
+    const federation = d.node.context.federation;
+    // R takes A's branch from A; D takes it from R, and trusts A without dialling it.
+    await a.client.addPeer({ id: r.node.nodeId, url: r.node.grpcAddress, noSubscribe: true });
+    await r.client.addPeer({ id: aId, url: a.node.grpcAddress, name: 'origin-a' });
+    await r.client.addPeer({ id: d.node.nodeId, url: d.node.grpcAddress, noSubscribe: true });
+    await d.client.addPeer({ id: aId, url: a.node.grpcAddress, name: 'origin-a', noSubscribe: true });
+    await d.client.addPeer({ id: r.node.nodeId, url: r.node.grpcAddress, name: 'relay-r' });
+    await waitFor(() => headsOf(d).get(aId) === headOf(aLog, A_COUNT), "A's branch at D, through R");
+
+    // D dials the twin under A's id once: the fork halts A. Then D only trusts A again.
+    await twin.client.addPeer({ id: d.node.nodeId, url: d.node.grpcAddress, noSubscribe: true });
+    await d.client.addPeer({ id: aId, url: twin.node.grpcAddress, name: 'twin' });
+    await waitFor(() => federation.halts().length > 0, 'the fork at D');
+    await d.client.addPeer({ id: aId, url: twin.node.grpcAddress, name: 'twin', noSubscribe: true });
+
+    // A's next entry reaches D through R and is refused: R's stream now refuses A.
+    const [next] = await a.client.publish(emailBatch('after-fork', 1));
+    expect(next!.seq).toBe(BigInt(A_COUNT + 1));
+    const aHead = headsOf(a).get(aId);
+    await waitFor(() => federation.quarantine.reasons(r.node.nodeId).some((q) => q.reason === 'ORIGIN_HALTED'), 'ORIGIN_HALTED at D');
+    expect(headsOf(d).get(aId)).toBe(headOf(aLog, A_COUNT));
+
+    // Only a halted origin's halt can be lifted, named by a valid node id, by an admin.
+    await expectDtxError(d.client.liftHalt('dtxnotanid'), 'INVALID_ARGUMENT', { field: 'origin' });
+    await expectDtxError(d.client.liftHalt(r.node.nodeId), 'NOT_FOUND', { field: 'origin' });
+    await expectDtxError(d.clientWith().liftHalt(aId), 'UNAUTHENTICATED');
+    expect(federation.isOriginHalted(aId)).toBe(true);
+
+    // Lifted: the answer is the halt with its evidence; the conflicting entry stays in quarantine.
+    const lifted = await d.client.liftHalt(aId);
+    expect({ origin: lifted.origin, reason: lifted.reason }).toEqual({ origin: aId, reason: 'FORK' });
+    expectValidEvidence(aId, lifted, Number(lifted.seq));
+    expect((await d.client.status()).halted).toEqual([]);
+    expect(federation.isOriginHalted(aId)).toBe(false);
+    await expectDtxError(d.client.liftHalt(aId), 'NOT_FOUND', { field: 'origin' });
+    expect(federation.quarantine.reasons(aId)).toEqual([expect.objectContaining({ reason: 'FORK' })]);
+
+    // R's refusing stream is replaced: the new one brings A's entry, which extends D's branch.
+    await waitFor(() => headsOf(d).get(aId) === aHead, "A's new entry at D, through R");
+
+    // The twin's branch differs at that position (its seq 4): dialled again, it halts A again.
+    await d.client.addPeer({ id: aId, url: twin.node.grpcAddress, name: 'twin' });
+    await waitFor(() => federation.halts().length > 0, 'the fork at D again');
+    expect(federation.halts()[0]).toMatchObject({ originId: aId, reason: 'FORK', seq: A_COUNT + 1 });
+    expect(headsOf(d).get(aId)).toBe(aHead);
+
+    // On a stopped node the halt is lifted in its database (dtx peer lift-halt --data DIR).
+    await d.stop();
+    expect(await liftHaltOffline(down.dir, aId)).toMatchObject({ originId: aId, reason: 'FORK', seq: A_COUNT + 1 });
+    await expectDtxError(liftHaltOffline(down.dir, aId), 'NOT_FOUND', { field: 'origin' });
+    down.node = await startNodeOn(down.dir, SYNC);
+    expect(down.node.node.context.federation.isOriginHalted(aId)).toBe(false);
   });
 });

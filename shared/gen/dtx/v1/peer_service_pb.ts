@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dtx/v1/peer_service.proto.
  */
 export const file_dtx_v1_peer_service: GenFile = /*@__PURE__*/
-  fileDesc("ChlkdHgvdjEvcGVlcl9zZXJ2aWNlLnByb3RvEgZkdHgudjEiVQoEUGVlchIKCgJpZBgBIAEoCRILCgN1cmwYAiABKAkSDAoEbmFtZRgDIAEoCRIRCglzdWJzY3JpYmUYBCABKAgSEwoLYWRkZWRfYXRfbXMYBSABKAMiTQoOQWRkUGVlclJlcXVlc3QSCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEgwKBG5hbWUYAyABKAkSFAoMbm9fc3Vic2NyaWJlGAQgASgIIj4KD0FkZFBlZXJSZXNwb25zZRIaCgRwZWVyGAEgASgLMgwuZHR4LnYxLlBlZXISDwoHY3JlYXRlZBgCIAEoCCIfChFSZW1vdmVQZWVyUmVxdWVzdBIKCgJpZBgBIAEoCSIUChJSZW1vdmVQZWVyUmVzcG9uc2UiEgoQTGlzdFBlZXJzUmVxdWVzdCIwChFMaXN0UGVlcnNSZXNwb25zZRIbCgVwZWVycxgBIAMoCzIMLmR0eC52MS5QZWVyIhIKEEdldFN0YXR1c1JlcXVlc3QiPQoJT3JpZ2luTGFnEg4KBm9yaWdpbhgBIAEoCRIPCgdlbnRyaWVzGAIgASgEEg8KB3NlY29uZHMYAyABKAEiLAoLUmVqZWN0Q291bnQSDgoGcmVhc29uGAEgASgJEg0KBWNvdW50GAIgASgEIt4BCgpQZWVyU3RhdHVzEgoKAmlkGAEgASgJEgsKA3VybBgCIAEoCRIMCgRuYW1lGAMgASgJEg0KBXN0YXRlGAQgASgJEhIKCmxhc3RfZXJyb3IYBSABKAkSHgoDbGFnGAYgAygLMhEuZHR4LnYxLk9yaWdpbkxhZxIPCgdhcHBsaWVkGAcgASgEEhIKCmR1cGxpY2F0ZXMYCCABKAQSJQoIcmVqZWN0ZWQYCSADKAsyEy5kdHgudjEuUmVqZWN0Q291bnQSGgoSY29ubmVjdGVkX3NpbmNlX21zGAogASgDIrcBCgxIYWx0ZWRPcmlnaW4SDgoGb3JpZ2luGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIQCghzaW5jZV9tcxgDIAEoAxINCgVlcG9jaBgEIAEoDRILCgNzZXEYBSABKAQSEAoIaGVhZGVyX2EYBiABKAwSEwoLc2lnbmF0dXJlX2EYByABKAwSEAoIaGVhZGVyX2IYCCABKAwSEwoLc2lnbmF0dXJlX2IYCSABKAwSCwoDdmlhGAogASgJIp8BChFHZXRTdGF0dXNSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEhsKBWhlYWRzGAIgAygLMgwuZHR4LnYxLkhlYWQSIQoFcGVlcnMYAyADKAsyEi5kdHgudjEuUGVlclN0YXR1cxIkCgZoYWx0ZWQYBCADKAsyFC5kdHgudjEuSGFsdGVkT3JpZ2luEhMKC3F1YXJhbnRpbmVkGAUgASgEMpICCgtQZWVyU2VydmljZRI6CgdBZGRQZWVyEhYuZHR4LnYxLkFkZFBlZXJSZXF1ZXN0GhcuZHR4LnYxLkFkZFBlZXJSZXNwb25zZRJDCgpSZW1vdmVQZWVyEhkuZHR4LnYxLlJlbW92ZVBlZXJSZXF1ZXN0GhouZHR4LnYxLlJlbW92ZVBlZXJSZXNwb25zZRJACglMaXN0UGVlcnMSGC5kdHgudjEuTGlzdFBlZXJzUmVxdWVzdBoZLmR0eC52MS5MaXN0UGVlcnNSZXNwb25zZRJACglHZXRTdGF0dXMSGC5kdHgudjEuR2V0U3RhdHVzUmVxdWVzdBoZLmR0eC52MS5HZXRTdGF0dXNSZXNwb25zZWIGcHJvdG8z", [file_dtx_v1_log_service]);
+  fileDesc("ChlkdHgvdjEvcGVlcl9zZXJ2aWNlLnByb3RvEgZkdHgudjEiVQoEUGVlchIKCgJpZBgBIAEoCRILCgN1cmwYAiABKAkSDAoEbmFtZRgDIAEoCRIRCglzdWJzY3JpYmUYBCABKAgSEwoLYWRkZWRfYXRfbXMYBSABKAMiTQoOQWRkUGVlclJlcXVlc3QSCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEgwKBG5hbWUYAyABKAkSFAoMbm9fc3Vic2NyaWJlGAQgASgIIj4KD0FkZFBlZXJSZXNwb25zZRIaCgRwZWVyGAEgASgLMgwuZHR4LnYxLlBlZXISDwoHY3JlYXRlZBgCIAEoCCIfChFSZW1vdmVQZWVyUmVxdWVzdBIKCgJpZBgBIAEoCSIUChJSZW1vdmVQZWVyUmVzcG9uc2UiEgoQTGlzdFBlZXJzUmVxdWVzdCIwChFMaXN0UGVlcnNSZXNwb25zZRIbCgVwZWVycxgBIAMoCzIMLmR0eC52MS5QZWVyIhIKEEdldFN0YXR1c1JlcXVlc3QiPQoJT3JpZ2luTGFnEg4KBm9yaWdpbhgBIAEoCRIPCgdlbnRyaWVzGAIgASgEEg8KB3NlY29uZHMYAyABKAEiLAoLUmVqZWN0Q291bnQSDgoGcmVhc29uGAEgASgJEg0KBWNvdW50GAIgASgEIt4BCgpQZWVyU3RhdHVzEgoKAmlkGAEgASgJEgsKA3VybBgCIAEoCRIMCgRuYW1lGAMgASgJEg0KBXN0YXRlGAQgASgJEhIKCmxhc3RfZXJyb3IYBSABKAkSHgoDbGFnGAYgAygLMhEuZHR4LnYxLk9yaWdpbkxhZxIPCgdhcHBsaWVkGAcgASgEEhIKCmR1cGxpY2F0ZXMYCCABKAQSJQoIcmVqZWN0ZWQYCSADKAsyEy5kdHgudjEuUmVqZWN0Q291bnQSGgoSY29ubmVjdGVkX3NpbmNlX21zGAogASgDIrcBCgxIYWx0ZWRPcmlnaW4SDgoGb3JpZ2luGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIQCghzaW5jZV9tcxgDIAEoAxINCgVlcG9jaBgEIAEoDRILCgNzZXEYBSABKAQSEAoIaGVhZGVyX2EYBiABKAwSEwoLc2lnbmF0dXJlX2EYByABKAwSEAoIaGVhZGVyX2IYCCABKAwSEwoLc2lnbmF0dXJlX2IYCSABKAwSCwoDdmlhGAogASgJIp8BChFHZXRTdGF0dXNSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEhsKBWhlYWRzGAIgAygLMgwuZHR4LnYxLkhlYWQSIQoFcGVlcnMYAyADKAsyEi5kdHgudjEuUGVlclN0YXR1cxIkCgZoYWx0ZWQYBCADKAsyFC5kdHgudjEuSGFsdGVkT3JpZ2luEhMKC3F1YXJhbnRpbmVkGAUgASgEIiEKD0xpZnRIYWx0UmVxdWVzdBIOCgZvcmlnaW4YASABKAkiOAoQTGlmdEhhbHRSZXNwb25zZRIkCgZsaWZ0ZWQYASABKAsyFC5kdHgudjEuSGFsdGVkT3JpZ2luMtECCgtQZWVyU2VydmljZRI6CgdBZGRQZWVyEhYuZHR4LnYxLkFkZFBlZXJSZXF1ZXN0GhcuZHR4LnYxLkFkZFBlZXJSZXNwb25zZRJDCgpSZW1vdmVQZWVyEhkuZHR4LnYxLlJlbW92ZVBlZXJSZXF1ZXN0GhouZHR4LnYxLlJlbW92ZVBlZXJSZXNwb25zZRJACglMaXN0UGVlcnMSGC5kdHgudjEuTGlzdFBlZXJzUmVxdWVzdBoZLmR0eC52MS5MaXN0UGVlcnNSZXNwb25zZRJACglHZXRTdGF0dXMSGC5kdHgudjEuR2V0U3RhdHVzUmVxdWVzdBoZLmR0eC52MS5HZXRTdGF0dXNSZXNwb25zZRI9CghMaWZ0SGFsdBIXLmR0eC52MS5MaWZ0SGFsdFJlcXVlc3QaGC5kdHgudjEuTGlmdEhhbHRSZXNwb25zZWIGcHJvdG8z", [file_dtx_v1_log_service]);
 
 /**
  * A member of the roster: trusted as an origin, allowed to subscribe here, and (when subscribe
@@ -408,6 +408,44 @@ export const GetStatusResponseSchema: GenMessage<GetStatusResponse> = /*@__PURE_
   messageDesc(file_dtx_v1_peer_service, 12);
 
 /**
+ * @generated from message dtx.v1.LiftHaltRequest
+ */
+export type LiftHaltRequest = Message<"dtx.v1.LiftHaltRequest"> & {
+  /**
+   * The halted origin's node id.
+   *
+   * @generated from field: string origin = 1;
+   */
+  origin: string;
+};
+
+/**
+ * Describes the message dtx.v1.LiftHaltRequest.
+ * Use `create(LiftHaltRequestSchema)` to create a new message.
+ */
+export const LiftHaltRequestSchema: GenMessage<LiftHaltRequest> = /*@__PURE__*/
+  messageDesc(file_dtx_v1_peer_service, 13);
+
+/**
+ * @generated from message dtx.v1.LiftHaltResponse
+ */
+export type LiftHaltResponse = Message<"dtx.v1.LiftHaltResponse"> & {
+  /**
+   * The halt that was lifted, with its evidence (the conflicting entry also stays in quarantine).
+   *
+   * @generated from field: dtx.v1.HaltedOrigin lifted = 1;
+   */
+  lifted?: HaltedOrigin | undefined;
+};
+
+/**
+ * Describes the message dtx.v1.LiftHaltResponse.
+ * Use `create(LiftHaltResponseSchema)` to create a new message.
+ */
+export const LiftHaltResponseSchema: GenMessage<LiftHaltResponse> = /*@__PURE__*/
+  messageDesc(file_dtx_v1_peer_service, 14);
+
+/**
  * Administration of the federation roster and the node's sync status (admin tokens only).
  *
  * @generated from service dtx.v1.PeerService
@@ -444,6 +482,18 @@ export const PeerService: GenService<{
     methodKind: "unary";
     input: typeof GetStatusRequestSchema;
     output: typeof GetStatusResponseSchema;
+  },
+  /**
+   * Lifts the halt of an origin that forked: this node accepts its entries again, those that
+   * extend the log it holds. A deliberate operator decision, taken once the origin's lab has
+   * dealt with the cause; entries of the other branch halt it again.
+   *
+   * @generated from rpc dtx.v1.PeerService.LiftHalt
+   */
+  liftHalt: {
+    methodKind: "unary";
+    input: typeof LiftHaltRequestSchema;
+    output: typeof LiftHaltResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_dtx_v1_peer_service, 0);
