@@ -89,7 +89,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
   try {
     // What a killed process committed but never flushed is made durable before it is served.
     walSync?.syncNow();
-    sequencer = Sequencer.open(db, logStore, key, clock, options.signer, walSync && (() => walSync.sync()));
+    sequencer = Sequencer.open(db, logStore, key, clock, options.signer, walSync && ((here) => walSync.sync(here)));
     sequencer.onAppended((origin, head) => hub.notify(origin, head));
     const own = sequencer;
     federation = new Federation({

@@ -42,8 +42,19 @@ export class WalSync {
     }
   }
 
-  /** Resolves once everything committed before the call is on disk; rejects if that fails. */
-  sync(): Promise<void> {
+  /**
+   * Resolves once everything committed before the call is on disk; rejects if that fails.
+   * `here`: flush on the calling thread (blocking it for the flush) instead of the thread pool.
+   */
+  sync(here = false): Promise<void> {
+    if (here) {
+      try {
+        fdatasyncSync((this.fd ??= openSync(this.walPath, 'r+')));
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    }
     return new Promise((resolve, reject) => {
       let fd: number;
       try {

@@ -67,8 +67,9 @@ export interface Job {
  * Makes commits durable off the main thread (server/db/wal-sync.ts). With one, groups commit
  * without fsync and are announced (callers answered, listeners told, entries served to
  * subscribers) only once it resolves; without one, each commit waits for the disk itself.
+ * `here`: flush on the calling thread, for a small group with nothing else waiting.
  */
-export type DurableSync = () => Promise<void>;
+export type DurableSync = (here: boolean) => Promise<void>;
 
 /** The entries of a group's batches, in order. */
 export function itemsOf(jobs: readonly Job[]): readonly PendingEntry[] {

@@ -354,7 +354,11 @@ export class Sequencer {
       return;
     }
     // Syncs may complete out of order: each group is announced after the one before it.
-    const synced = this.durableSync();
+    // A small group with nothing else to store or sign flushes here: the main thread has nothing
+    // better to do for that 0.2 ms, and the thread pool's round trip wakes a thread and then this
+    // one again, which costs more on this project's virtual machines (see signAndStoreHere).
+    const alone = this.inflight.length === 0 && this.queue.length === 0 && group.end.seq - start.seq <= SIGN_HERE_MAX_ENTRIES;
+    const synced = this.durableSync(alone);
     this.announced = Promise.all([this.announced, synced]).then(announce, (err: unknown) => this.failDurability(jobs, err));
   }
 

@@ -42,8 +42,15 @@ const payloads = (tag: string, n: number) => Array.from({ length: n }, (_, i) =>
 /** A DurableSync the test releases: each call waits until `release` (or fails on `fail`). */
 function gatedSync() {
   const waiting: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  /** Each call's `here`: whether the sequencer asked for the flush on its own thread. */
+  const here: boolean[] = [];
   return {
-    sync: () => new Promise<void>((resolve, reject) => waiting.push({ resolve, reject })),
+    here,
+    sync: (onThisThread: boolean) =>
+      new Promise<void>((resolve, reject) => {
+        here.push(onThisThread);
+        waiting.push({ resolve, reject });
+      }),
     pending: () => waiting.length,
     release: () => waiting.splice(0).forEach((w) => w.resolve()),
     fail: (message: string) => waiting.splice(0).forEach((w) => w.reject(new Error(message))),
@@ -147,6 +154,27 @@ describe('own appends made durable before they are announced', () => {
   });
 });
 
+describe('where the flush runs', () => {
+  it('on the main thread only for a small group with nothing else waiting; larger or queued groups on the thread pool', async () => {
+    const gate = gatedSync();
+    sequencer = Sequencer.open(db, log, generateSigningKey(), Date.now, undefined, gate.sync);
+    await sequencer.ready();
+    const small = sequencer.append(payloads('small', 3), { apply: () => {} });
+    gate.release();
+    await small;
+    // 100 entries go to the signer worker; 3 more queued behind them.
+    const big = sequencer.append(payloads('big', 100), { apply: () => {} });
+    const behind = sequencer.append(payloads('behind', 3), { apply: () => {} });
+    for (let i = 0; i < 1000 && gate.here.length < 3; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      gate.release();
+    }
+    gate.release();
+    await Promise.all([big, behind]);
+    expect(gate.here).toEqual([true, false, true]);
+  });
+});
+
 describe('WalSync', () => {
   it('flushes the write-ahead log, many callers at once, and again after the log file was replaced', async () => {
     const sync = new WalSync(`${db.name}-wal`);
@@ -158,6 +186,9 @@ describe('WalSync', () => {
     db = openDatabase(join(dir, 'dtx.db'));
     db.prepare('INSERT INTO t VALUES (randomblob(10000))').run();
     await sync.sync();
+    // On the calling thread too (a small group with nothing else waiting).
+    db.prepare('INSERT INTO t VALUES (randomblob(10000))').run();
+    await sync.sync(true);
     sync.syncNow();
     await sync.close();
   });
@@ -165,6 +196,7 @@ describe('WalSync', () => {
   it('names the file when there is no log to flush; at start-up that is nothing to do', async () => {
     const missing = new WalSync(join(dir, 'absent.db-wal'));
     await expect(missing.sync()).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('absent.db-wal') });
+    await expect(missing.sync(true)).rejects.toMatchObject({ code: 'ENOENT', message: expect.stringContaining('absent.db-wal') });
     expect(() => missing.syncNow()).not.toThrow();
     rmSync(join(dir, 'absent.db-wal'), { force: true });
   });
