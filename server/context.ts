@@ -85,6 +85,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
   let federation: Federation;
   const nodeId = nodeIdFromPublicKey(key.publicKey);
   const hub = new AppendHub();
+  const lookupMerger = new LookupMerger(db, indicatorStore.lookupKeys, options.logger);
   const walSync = config.durability === 'full' ? new WalSync(`${db.name}-wal`) : undefined;
   try {
     // What a killed process committed but never flushed is made durable before it is served.
@@ -105,6 +106,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
       clock,
       servable: (row) => own.servable(row),
       ownLog: own,
+      afterApply: () => lookupMerger.keepUp(),
     });
     own.setGate(federation.ownLogGate);
   } catch (err) {
@@ -114,7 +116,6 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
     throw err;
   }
   const checkpointer = new Checkpointer(db, options.logger);
-  const lookupMerger = new LookupMerger(db, indicatorStore.lookupKeys, options.logger);
   // Every write to the view is an append (own or relayed); a merge left due by a crash starts now.
   hub.onAppended(() => lookupMerger.poke());
   lookupMerger.poke();

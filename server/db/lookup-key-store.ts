@@ -141,6 +141,11 @@ export class LookupKeyStore {
     return this.recent;
   }
 
+  /** Whether the recent table holds twice the rows that start a merge: merges fall behind. */
+  get mergeBehind(): boolean {
+    return this.recent >= 2 * this.options.recentLimit;
+  }
+
   /** Whether a merge is under way or due. */
   get mergeDue(): boolean {
     return this.merge !== undefined || this.recent >= this.options.recentLimit;

@@ -40,6 +40,16 @@ export class LookupMerger {
     setImmediate(() => this.step());
   }
 
+  /**
+   * Call after a peer's message is applied. In a long catch-up the merger gets a turn of the
+   * event loop only every 100 – 200 ms, the recent table grows far past its limit, and every
+   * commit then dirties more of its pages. Once it holds twice its limit, a step runs here, one
+   * per message, so that merging keeps pace with what arrives.
+   */
+  keepUp(): void {
+    if (!this.stopped && this.store.mergeBehind && this.db.open) this.step();
+  }
+
   stop(): void {
     this.stopped = true;
   }

@@ -68,6 +68,8 @@ export interface ApplierOptions {
   verifyEvery: boolean;
   /** Quarantined rows kept per peer; beyond this, rejections are only counted. */
   quarantineLimit: number;
+  /** Told after each message's entries are stored (the lookup index merger keeps pace). */
+  afterApply?: () => void;
 }
 
 interface Accepted {
@@ -237,6 +239,7 @@ export class Applier {
       );
     }
     for (const [idx, head] of heads) this.hub.notify(idx, head);
+    if (runs.length > 0) this.options.afterApply?.();
   }
 
   /** Decides entry by entry for one origin; returns the run to store. */

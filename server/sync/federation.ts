@@ -45,6 +45,8 @@ export interface FederationDeps {
   servable: (row: OriginRow) => OriginRow;
   /** This node's own log, which takes back own entries that peers hold and it lacks. */
   ownLog?: OwnLog;
+  /** Told after each received message is stored. */
+  afterApply?: () => void;
 }
 
 export interface OriginLag {
@@ -95,7 +97,7 @@ export class Federation {
       this.roster,
       deps.hub,
       deps.logger,
-      { verifyEvery: deps.config.syncVerify === 'every', quarantineLimit: 10_000 },
+      { verifyEvery: deps.config.syncVerify === 'every', quarantineLimit: 10_000, afterApply: deps.afterApply },
       deps.clock,
       deps.ownLog,
     );

@@ -160,6 +160,26 @@ describe('lookup index in two tables', () => {
     merger.stop();
   });
 
+  it('keepUp runs a merge step at once only when the recent table holds twice its limit', () => {
+    const store = new IndicatorStore(db, OPTIONS);
+    const merger = new LookupMerger(db, store.lookupKeys, silentLogger());
+    const write = transactionRunner(db);
+    write(() => {
+      for (let n = 0; n < 2 * OPTIONS.recentLimit - 1; n++) put(store, n, valueOf(n));
+    });
+    // Due, but not behind: left to the event loop.
+    merger.keepUp();
+    expect(store.lookupKeys.recentRows).toBe(2 * OPTIONS.recentLimit - 1);
+    write(() => put(store, 2 * OPTIONS.recentLimit - 1, valueOf(2 * OPTIONS.recentLimit - 1)));
+    // Behind: one step now, with no turn of the event loop in between.
+    merger.keepUp();
+    const left = store.lookupKeys.recentRows;
+    expect(left).toBeLessThan(2 * OPTIONS.recentLimit);
+    expect(left).toBeGreaterThan(0);
+    merger.stop();
+    expectEachFoundOnce(store, 2 * OPTIONS.recentLimit);
+  });
+
   it('a new version under the same value changes the match it returns, in either table', () => {
     // Indicator 7 sits in the merged table, 40 in the recent one.
     const { store, write } = mergedAndRecent();
