@@ -101,7 +101,7 @@ export class Federation {
       deps.clock,
       deps.ownLog,
     );
-    this.ownLogGate = new OwnLogGate(deps.nodeId, () => this.links.values(), () => this.startedAt + OWN_LOG_WAIT_MS, deps.clock);
+    this.ownLogGate = new OwnLogGate(deps.logger, deps.nodeId, () => this.links.values(), () => this.startedAt + OWN_LOG_WAIT_MS, deps.clock);
     this.roster.onChange(({ kind, peer }) => {
       if (kind === 'removed') for (const controller of this.streams.get(peer.nodeId) ?? []) controller.abort(REMOVED);
       // Streams that refused the new member's entries as unknown would go on refusing them:

@@ -18,6 +18,7 @@
  */
 import { DtxError } from '../../shared/errors.js';
 import type { ChainHead } from '../../shared/log/chain-verifier.js';
+import type { Logger } from '../../shared/logger.js';
 import type { AppendGate } from '../log/append-types.js';
 import type { PeerHead } from './peer-link.js';
 
@@ -36,8 +37,11 @@ export interface HeardPeer {
 
 export class OwnLogGate implements AppendGate {
   private readonly heardFrom = new WeakSet<HeardPeer>();
+  /** The peer and head last logged as ahead, so that each is logged once, not per publish. */
+  private reported = '';
 
   constructor(
+    private readonly logger: Logger,
     private readonly ownId: string,
     private readonly links: () => Iterable<HeardPeer>,
     /** Until this time (clock ms), entries wait for peers not heard from yet. */
@@ -53,6 +57,7 @@ export class OwnLogGate implements AppendGate {
       if (theirs && isAhead(theirs, head)) ahead ??= { link, theirs };
       if (!this.heardFrom.has(link)) unheard.push(link);
     }
+    this.report(ahead, head);
     const left = this.waitUntil() - this.clock();
     if (left <= 0 || (unheard.length === 0 && !ahead)) return ahead && behind(ahead.link, ahead.theirs, head);
     for (const link of unheard) void link.heard.then(() => this.heardFrom.add(link));
@@ -67,6 +72,20 @@ export class OwnLogGate implements AppendGate {
         });
       }
     });
+  }
+
+  private report(ahead: { link: HeardPeer; theirs: PeerHead } | undefined, head: ChainHead | undefined): void {
+    const key = ahead ? `${ahead.link.peer.nodeId}:${ahead.theirs.epoch}:${ahead.theirs.seq}` : '';
+    if (key === this.reported) return;
+    if (ahead) {
+      this.logger.warn(
+        { peer: ahead.link.peer.nodeId, theirs: { epoch: ahead.theirs.epoch, seq: ahead.theirs.seq }, mine: head ? { epoch: head.epoch, seq: head.seq } : null },
+        "a peer holds more of this node's own log than this node: signing nothing new until those entries are back",
+      );
+    } else {
+      this.logger.info({ seq: head?.seq ?? 0 }, "this node holds its own log as far as its peers do: signing again");
+    }
+    this.reported = key;
   }
 }
 

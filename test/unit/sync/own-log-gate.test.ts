@@ -5,10 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DtxError } from '../../../shared/errors.js';
+import { silentLogger } from '../../../shared/logger.js';
+import { capturingLogger } from '../../_util/logs.js';
 import { OwnLogGate, type HeardPeer } from '../../../server/sync/own-log-gate.js';
 import type { PeerHead } from '../../../server/sync/peer-link.js';
 
 const OWN = 'dtxOWN';
+const logger = silentLogger();
 const PEER = 'dtxPEER';
 
 function link(heads: Record<string, PeerHead> = {}): HeardPeer & { hear: () => void; heads: Map<string, PeerHead> } {
@@ -32,7 +35,7 @@ describe('OwnLogGate', () => {
   it('lets appends through with no peers, and after the wait with peers never heard from', () => {
     let now = 1000;
     const links: HeardPeer[] = [];
-    const gate = new OwnLogGate(OWN, () => links, () => 6000, () => now);
+    const gate = new OwnLogGate(logger, OWN, () => links, () => 6000, () => now);
     expect(gate.hold(head(5))).toBeUndefined();
     links.push(link());
     now = 6000;
@@ -41,7 +44,7 @@ describe('OwnLogGate', () => {
 
   it('waits for a peer not heard from yet, and goes on once it told heads that are not ahead', async () => {
     const peer = link();
-    const gate = new OwnLogGate(OWN, () => [peer], () => Date.now() + 60_000);
+    const gate = new OwnLogGate(logger, OWN, () => [peer], () => Date.now() + 60_000);
     const held = gate.hold(head(5));
     expect(held).toBeInstanceOf(Promise);
     expect(await settled(held as Promise<void>)).toBe(false);
@@ -54,7 +57,7 @@ describe('OwnLogGate', () => {
   it('stops waiting for a silent peer when the wait after start is over', async () => {
     const peer = link();
     const until = Date.now() + 30;
-    const gate = new OwnLogGate(OWN, () => [peer], () => until);
+    const gate = new OwnLogGate(logger, OWN, () => [peer], () => until);
     const held = gate.hold(head(5));
     expect(held).toBeInstanceOf(Promise);
     await held;
@@ -67,7 +70,7 @@ describe('OwnLogGate', () => {
     const peer = link({ [OWN]: peerHead(10) });
     peer.hear();
     await peer.heard;
-    const gate = new OwnLogGate(OWN, () => [peer], () => 6000, () => now);
+    const gate = new OwnLogGate(logger, OWN, () => [peer], () => 6000, () => now);
     expect(gate.hold(head(5))).toBeInstanceOf(Promise);
     now = 6000;
     const refused = gate.hold(head(5));
@@ -84,11 +87,27 @@ describe('OwnLogGate', () => {
     expect(gate.hold(head(1, 2))).toBeUndefined();
   });
 
+  it('logs a peer that holds more of the own log once, not on every publish', async () => {
+    const { logger: capturing, lines } = capturingLogger();
+    const peer = link({ [OWN]: peerHead(10) });
+    peer.hear();
+    await peer.heard;
+    const gate = new OwnLogGate(capturing, OWN, () => [peer], () => 0, () => 1000);
+    for (let i = 0; i < 5; i++) expect(gate.hold(head(5))).toBeInstanceOf(DtxError);
+    const warnings = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ peer: PEER, theirs: { epoch: 1, seq: 10 }, mine: { epoch: 1, seq: 5 } });
+    // Ahead again, further on: logged again.
+    peer.heads.set(OWN, peerHead(12));
+    gate.hold(head(5));
+    expect(lines).toHaveLength(2);
+  });
+
   it("ignores the peer's heads of other origins", async () => {
     const peer = link({ dtxOTHER: peerHead(99) });
     peer.hear();
     await peer.heard;
-    const gate = new OwnLogGate(OWN, () => [peer], () => 0, () => 1000);
+    const gate = new OwnLogGate(logger, OWN, () => [peer], () => 0, () => 1000);
     expect(gate.hold(head(5))).toBeUndefined();
   });
 });
