@@ -165,12 +165,14 @@ describe('where the flush runs', () => {
     // 100 entries go to the signer worker; 3 more queued behind them.
     const big = sequencer.append(payloads('big', 100), { apply: () => {} });
     const behind = sequencer.append(payloads('behind', 3), { apply: () => {} });
-    for (let i = 0; i < 1000 && gate.here.length < 3; i++) {
-      await new Promise((resolve) => setImmediate(resolve));
+    // Release each flush as it is asked for, until both batches are answered (bounded: 10 s).
+    let done = false;
+    const both = Promise.all([big, behind]).finally(() => (done = true));
+    for (let i = 0; i < 2_000 && !done; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
       gate.release();
     }
-    gate.release();
-    await Promise.all([big, behind]);
+    await both;
     expect(gate.here).toEqual([true, false, true]);
   });
 });

@@ -69,11 +69,11 @@ describe("a node restored from an older copy of its database", () => {
     const headAtB = headsOf(b).get(aId);
 
     // A's disk is lost; the backup is restored; A starts again and publishes at once, while its
-    // link to B is still on its way (300 ms each way through the proxy).
+    // link to B is still on its way (150 ms each way through the proxy).
     await a.stop();
     rmSync(dir, { recursive: true, force: true });
     cpSync(backup, dir, { recursive: true });
-    proxy.setDelay(300);
+    proxy.setDelay(150);
     a = await startOn(dir);
     expect(seqOf(a, a), 'the restored copy ends at seq 5').toBe(5);
     const [published] = await a.client.publish(emailBatch('restore/after-restore', 1));
