@@ -216,7 +216,7 @@ export class Sequencer {
     }
     this.gateWait = held.finally(() => {
       this.gateWait = undefined;
-      this.pump();
+      if (!this.closed) this.pump();
     });
     return true;
   }
@@ -375,6 +375,8 @@ export class Sequencer {
   /** Waits for batches in flight, then stops the signer. */
   async close(): Promise<void> {
     this.closed = true;
+    // Batches the gate holds would wait for it past the node's end: nothing of them is stored.
+    if (this.gateWait) for (const job of this.queue.splice(0)) job.reject(new DtxError('UNAVAILABLE', 'the node is stopping; nothing of this batch was stored'));
     while (this.storing) await this.storing;
     await this.announced;
     await this.signer.close();

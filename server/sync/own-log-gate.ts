@@ -64,6 +64,8 @@ export class OwnLogGate implements AppendGate {
     return new Promise((resolve) => {
       // Behind: ask again shortly, the missing entries are on their way.
       const timer = setTimeout(resolve, ahead ? Math.min(left, RECHECK_MS) : left);
+      // A node stopping meanwhile need not wait for it.
+      timer.unref();
       // Asked again as soon as any one peer has been heard: it may have news of the own log.
       if (unheard.length > 0) {
         void Promise.race(unheard.map((link) => link.heard)).then(() => {

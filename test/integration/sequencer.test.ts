@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateSigningKey } from '../../shared/crypto.js';
+import { DtxError } from '../../shared/errors.js';
 import { auditLog } from '../../shared/log/log-audit.js';
 import { openDatabase, type Db } from '../../server/db/database.js';
 import { LogStore } from '../../server/db/log-store.js';
@@ -39,6 +40,42 @@ describe('Sequencer', () => {
   function storedLog(log: LogStore, origin: number) {
     return log.readAfter(origin, 0, 0, 1_000_000);
   }
+
+  it('signs nothing while its gate holds, signs once it lets go, refuses with the gate\'s error, and stopping ends what it holds', async () => {
+    const { log, sequencer: s } = await open();
+    let release: (() => void) | undefined;
+    let refusal: DtxError | undefined;
+    let asked = 0;
+    s.setGate({
+      hold: () => {
+        asked++;
+        if (refusal) return refusal;
+        return release ? undefined : new Promise<void>((resolve) => (release = resolve));
+      },
+    });
+    const held = s.append(payloads('held', 3), { apply: () => {} });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(storedLog(log, s.originIdx)).toEqual([]);
+    release!();
+    expect((await held).map((e) => e.seq)).toEqual([1, 2, 3]);
+
+    refusal = new DtxError('UNAVAILABLE', 'not now');
+    await expect(s.append(payloads('refused', 2), { apply: () => {} })).rejects.toMatchObject({ code: 'UNAVAILABLE', message: 'not now' });
+    expect(storedLog(log, s.originIdx)).toHaveLength(3);
+
+    // Held again, and the sequencer closes: the batch ends, nothing of it stored.
+    refusal = undefined;
+    release = undefined;
+    const stranded = s.append(payloads('stranded', 2), { apply: () => {} }).then(
+      () => 'stored',
+      (err: unknown) => err,
+    );
+    await s.close();
+    sequencer = undefined;
+    expect(await stranded).toMatchObject({ code: 'UNAVAILABLE' });
+    expect(storedLog(log, s.originIdx)).toHaveLength(3);
+    expect(asked).toBeGreaterThanOrEqual(3);
+  });
 
   it('stores many concurrent batches as one gap-free chain, each caller getting its own seqs in order', async () => {
     const { log, key, sequencer: s } = await open();
