@@ -33,12 +33,15 @@ export interface HeardPeer {
   readonly heads: ReadonlyMap<string, PeerHead>;
   /** Settles once the peer told its heads, or could not be reached. */
   readonly heard: Promise<void>;
+  /** Whether `heard` has settled. */
+  readonly isHeard: boolean;
 }
 
 export class OwnLogGate implements AppendGate {
-  private readonly heardFrom = new WeakSet<HeardPeer>();
   /** The peer and head last logged as ahead, so that each is logged once, not per publish. */
   private reported = '';
+  /** Whether the end of the wait with peers still silent was logged (once per start). */
+  private reportedSilent = false;
 
   constructor(
     private readonly logger: Logger,
@@ -55,12 +58,16 @@ export class OwnLogGate implements AppendGate {
     for (const link of this.links()) {
       const theirs = link.heads.get(this.ownId);
       if (theirs && isAhead(theirs, head)) ahead ??= { link, theirs };
-      if (!this.heardFrom.has(link)) unheard.push(link);
+      if (!link.isHeard) unheard.push(link);
     }
     this.report(ahead, head);
     const left = this.waitUntil() - this.clock();
+    if (left <= 0 && unheard.length > 0 && !this.reportedSilent) {
+      // Worth knowing if the node was restored: those peers may hold more of its log.
+      this.reportedSilent = true;
+      this.logger.warn({ peers: unheard.map((link) => link.peer.nodeId) }, 'signing without having heard from these peers since start: if they hold more of this node\'s own log, they will see a fork');
+    }
     if (left <= 0 || (unheard.length === 0 && !ahead)) return ahead && behind(ahead.link, ahead.theirs, head);
-    for (const link of unheard) void link.heard.then(() => this.heardFrom.add(link));
     return new Promise((resolve) => {
       // Behind: ask again shortly, the missing entries are on their way.
       const timer = setTimeout(resolve, ahead ? Math.min(left, RECHECK_MS) : left);

@@ -44,6 +44,7 @@ export class PeerLink {
    * the peer holds entries of its own log that it lacks (own-log-gate.ts).
    */
   readonly heard: Promise<void>;
+  isHeard = false;
   private hear!: () => void;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
@@ -54,7 +55,12 @@ export class PeerLink {
     readonly peer: PeerRow,
     private readonly deps: LinkDeps,
   ) {
-    this.heard = new Promise((resolve) => (this.hear = resolve));
+    this.heard = new Promise((resolve) => {
+      this.hear = () => {
+        this.isHeard = true;
+        resolve();
+      };
+    });
   }
 
   start(): void {

@@ -15,9 +15,19 @@ const logger = silentLogger();
 const PEER = 'dtxPEER';
 
 function link(heads: Record<string, PeerHead> = {}): HeardPeer & { hear: () => void; heads: Map<string, PeerHead> } {
-  let hear!: () => void;
-  const heard = new Promise<void>((resolve) => (hear = resolve));
-  return { peer: { nodeId: PEER }, heads: new Map(Object.entries(heads)), heard, hear };
+  let resolve!: () => void;
+  const heard = new Promise<void>((r) => (resolve = r));
+  const peer = {
+    peer: { nodeId: PEER },
+    heads: new Map(Object.entries(heads)),
+    heard,
+    isHeard: false,
+    hear: () => {
+      peer.isHeard = true;
+      resolve();
+    },
+  };
+  return peer;
 }
 
 const head = (seq: number, epoch = 1) => ({ epoch, seq, hash: new Uint8Array(32) });
@@ -54,15 +64,18 @@ describe('OwnLogGate', () => {
     expect(gate.hold(head(5))).toBeUndefined();
   });
 
-  it('stops waiting for a silent peer when the wait after start is over', async () => {
+  it('stops waiting for a silent peer when the wait after start is over, and says so once', async () => {
+    const { logger: capturing, lines } = capturingLogger();
     const peer = link();
     const until = Date.now() + 30;
-    const gate = new OwnLogGate(logger, OWN, () => [peer], () => until);
+    const gate = new OwnLogGate(capturing, OWN, () => [peer], () => until);
     const held = gate.hold(head(5));
     expect(held).toBeInstanceOf(Promise);
     await held;
     expect(Date.now()).toBeGreaterThanOrEqual(until);
     expect(gate.hold(head(5))).toBeUndefined();
+    expect(gate.hold(head(5))).toBeUndefined();
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([expect.objectContaining({ peers: [PEER] })]);
   });
 
   it('while a peer holds more of the own log: waits during the start-up wait, then refuses naming the peer and both heads', async () => {
