@@ -65,7 +65,7 @@ export class OwnLogGate implements AppendGate {
     if (left <= 0 && unheard.length > 0 && !this.reportedSilent) {
       // Worth knowing if the node was restored: those peers may hold more of its log.
       this.reportedSilent = true;
-      this.logger.warn({ peers: unheard.map((link) => link.peer.nodeId) }, 'signing without having heard from these peers since start: if they hold more of this node\'s own log, they will see a fork');
+      this.logger.warn({ peers: unheard.map((link) => link.peer.nodeId) }, "signing without having heard from these peers since start: if they hold more of this node's own log, they will see a fork");
     }
     if (left <= 0 || (unheard.length === 0 && !ahead)) return ahead && behind(ahead.link, ahead.theirs, head);
     return new Promise((resolve) => {

@@ -44,7 +44,7 @@ export class PeerLink {
    * the peer holds entries of its own log that it lacks (own-log-gate.ts).
    */
   readonly heard: Promise<void>;
-  isHeard = false;
+  private heardYet = false;
   private hear!: () => void;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
@@ -57,10 +57,15 @@ export class PeerLink {
   ) {
     this.heard = new Promise((resolve) => {
       this.hear = () => {
-        this.isHeard = true;
+        this.heardYet = true;
         resolve();
       };
     });
+  }
+
+  /** Whether `heard` has settled. */
+  get isHeard(): boolean {
+    return this.heardYet;
   }
 
   start(): void {
