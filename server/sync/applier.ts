@@ -109,8 +109,8 @@ export class Applier {
     private readonly hub: AppendHub,
     private readonly logger: Logger,
     private readonly options: ApplierOptions,
-    private readonly clock: () => number = Date.now,
-    private readonly ownLog?: OwnLog,
+    private readonly clock: () => number,
+    private readonly ownLog: OwnLog,
   ) {
     for (const halt of peers.halts()) this.halted.add(halt.origin);
     this.view = new ViewUpdater(indicators, sightings, logger);
@@ -232,7 +232,7 @@ export class Applier {
       if (!run.own) continue;
       const last = run.entries[run.entries.length - 1]!;
       // The own origin's row exists: the sequencer creates it when it opens, before any sync.
-      this.ownLog?.adopt(heads.get(run.origin!.idx)!, last.header.timestampMs);
+      this.ownLog.adopt(heads.get(run.origin!.idx)!, last.header.timestampMs);
       this.logger.warn(
         { peer, recovered: run.entries.length, seq: last.header.seq },
         "took back entries of this node's own log from a peer: this node did not hold them (was its database restored from an older copy?)",
@@ -295,8 +295,8 @@ export class Applier {
         else stop = { index: i, code: 'CHAIN_BROKEN', detail: `seq ${header.seq}: before the held head, in an epoch this node skipped` };
         continue;
       }
-      if (placement.kind === 'broken' || (own && !this.ownLog)) {
-        stop = { index: i, code: 'CHAIN_BROKEN', detail: placement.kind === 'broken' ? placement.detail : `seq ${header.seq} of this node's own log, beyond its head` };
+      if (placement.kind === 'broken') {
+        stop = { index: i, code: 'CHAIN_BROKEN', detail: placement.detail };
         break;
       }
       const indicator = header.payloadType === PayloadType.INDICATOR ? tryReadIndicator(entry.payload) : undefined;

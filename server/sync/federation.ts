@@ -44,7 +44,7 @@ export interface FederationDeps {
   /** An origins row as it may be served (this node's own log ends at its durable head). */
   servable: (row: OriginRow) => OriginRow;
   /** This node's own log, which takes back own entries that peers hold and it lacks. */
-  ownLog?: OwnLog;
+  ownLog: OwnLog;
   /** Told after each received message is stored. */
   afterApply?: () => void;
 }
@@ -106,10 +106,7 @@ export class Federation {
       if (kind === 'removed') for (const controller of this.streams.get(peer.nodeId) ?? []) controller.abort(REMOVED);
       // Streams that refused the new member's entries as unknown would go on refusing them:
       // they are replaced, and the new streams bring those entries again.
-      const stale = kind === 'removed' ? [] : this.takeLinks((link) => link.refusedAsUnknown(peer.nodeId));
-      void Promise.all(stale.map((link) => link.stop())).then(() => {
-        if (this.started) return this.reconcile();
-      });
+      this.replaceLinks((link) => kind !== 'removed' && link.refusedAsUnknown(peer.nodeId));
     });
   }
 
@@ -146,15 +143,17 @@ export class Federation {
     };
   }
 
-  /** Removes and returns the links that match; reconcile() then starts fresh ones. */
-  private takeLinks(match: (link: PeerLink) => boolean): PeerLink[] {
-    const taken: PeerLink[] = [];
+  /** Stops the links that match, then reconciles: the roster's peers get fresh links. */
+  private replaceLinks(match: (link: PeerLink) => boolean): void {
+    const stale: PeerLink[] = [];
     for (const [id, link] of this.links) {
       if (!match(link)) continue;
       this.links.delete(id);
-      taken.push(link);
+      stale.push(link);
     }
-    return taken;
+    void Promise.all(stale.map((link) => link.stop())).then(() => {
+      if (this.started) return this.reconcile();
+    });
   }
 
   private async reconcile(): Promise<void> {
@@ -213,10 +212,7 @@ export class Federation {
   liftHalt(originId: string): HaltView {
     const lifted = liftStoredHalt(this.peerStore, this.deps.logStore, originId);
     this.applier.liftHalt(lifted.origin);
-    const stale = this.takeLinks((link) => link.peer.nodeId === originId || link.refused(originId));
-    void Promise.all(stale.map((link) => link.stop())).then(() => {
-      if (this.started) return this.reconcile();
-    });
+    this.replaceLinks((link) => link.peer.nodeId === originId || link.refused(originId));
     this.deps.logger.warn({ origin: originId, reason: lifted.reason, seq: lifted.seq, since: lifted.since }, 'halt lifted: entries of the origin are accepted again');
     return lifted;
   }

@@ -86,9 +86,13 @@ export class Outbox {
   async serve(cursors: readonly CursorFields[], maxBatch: number, send: (message: Uint8Array) => Promise<void>, signal: AbortSignal, subscriber?: string): Promise<void> {
     // The subscriber's own log goes first: entries of it that the subscriber lacks (it was
     // restored from an older copy) hold its publishing until it has them (own-log-gate.ts).
+    // Its origin number is looked up until found (this node may not hold it yet), then kept.
     const subscriberKey = subscriber ? publicKeyFromNodeId(subscriber) : undefined;
+    let subscriberIdx: number | undefined;
     const ownFirst = (origins: OriginRow[]) => {
-      const at = subscriberKey ? origins.findIndex((o) => bytesEqual(o.key, subscriberKey)) : -1;
+      if (!subscriberKey) return origins;
+      subscriberIdx ??= origins.find((o) => bytesEqual(o.key, subscriberKey))?.idx;
+      const at = origins.findIndex((o) => o.idx === subscriberIdx);
       return at > 0 ? [origins[at]!, ...origins.slice(0, at), ...origins.slice(at + 1)] : origins;
     };
     const pending = new Map(cursors.map((c) => [c.origin, c]));
