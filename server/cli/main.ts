@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { DtxError } from '../../shared/errors.js';
 import { VERSION } from '../../shared/version.js';
+import { handleClosedPipes } from './closed-pipe.js';
 import { reportError } from './common.js';
 
 type Register = (program: Command) => void;
@@ -54,6 +55,8 @@ Examples:
   dtx status --data ./lab-a
   dtx demo                     (three labs on loopback, federation end to end in a minute)`,
   );
+
+handleClosedPipes(process.argv[2] === 'start');
 
 const named = COMMANDS[process.argv[2] ?? ''];
 for (const load of named ? [named] : new Set(Object.values(COMMANDS))) (await load())(program);

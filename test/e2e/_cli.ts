@@ -34,6 +34,8 @@ export interface RunOptions {
   cwd?: string;
   /** Written to the child's stdin, which is then closed (stdin is always closed). */
   input?: string;
+  /** Close the read end of stdout at once, as `| head` does once it has its lines. */
+  closeStdout?: boolean;
 }
 
 /** The runner's environment without any DTX_* variable (nor NODE_OPTIONS), plus silent logs. */
@@ -56,7 +58,8 @@ export function dtx(args: readonly string[], options: RunOptions = {}): Promise<
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    if (options.closeStdout) child.stdout.destroy();
+    else child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), RUN_LIMIT_MS);
     child.on('error', (err) => {

@@ -24,6 +24,12 @@ describe.concurrent('help', () => {
     for (const kind of ['network.ip', 'network.cidr', 'account.email', 'prompt.simhash']) expect(r.stdout).toContain(kind);
   });
 
+  it('a reader that closes the pipe early (dtx --help | head) ends the command quietly, status 0', async () => {
+    const r = await dtx(['--help'], { closeStdout: true });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
   it('dtx --version prints a version', async () => {
     const r = await dtx(['--version']);
     expect(r.code).toBe(0);
