@@ -173,6 +173,8 @@ export class Federation {
       if (this.links.has(id)) continue;
       const link = new PeerLink(peer, {
         applier: this.applier,
+        ownId: this.deps.nodeId,
+        ownKey: this.deps.key.publicKey,
         cursors: () => storedHeads(this.deps.logStore),
         token: (audience) => issuePeerToken(this.deps.key.privateKeyObject, this.deps.nodeId, audience, SUBSCRIBE_METHOD),
         peerHalted: (peerId) => this.isOriginHalted(peerId),

@@ -37,6 +37,8 @@ export interface CursorFields {
   hash?: Uint8Array;
 }
 
+const EMPTY = new Uint8Array(0);
+
 interface Position {
   epoch: number;
   seq: number;
@@ -63,7 +65,11 @@ export class Outbox {
     return this.logStore.origins().map(this.servable);
   }
 
-  /** The node's heads, with each head entry's timestamp (for lag in seconds). */
+  /**
+   * The node's heads, each with its entry's timestamp (for lag in seconds) and its header and
+   * signature: a subscriber believes what this node says of its own log only with its own
+   * signature on it (own-head-proof.ts).
+   */
   heads(origins: readonly OriginRow[] = this.origins()): SyncHeadFields[] {
     return origins
       .filter((o) => o.headSeq > 0 && o.headHash)
@@ -75,6 +81,8 @@ export class Outbox {
           seq: o.headSeq,
           hash: o.headHash!,
           timestampMs: head ? decodeHeader(head.header).timestampMs : 0,
+          header: head?.header ?? EMPTY,
+          signature: head?.signature ?? EMPTY,
         };
       });
   }

@@ -13,8 +13,9 @@
  * - After that while, new entries are refused (UNAVAILABLE, naming the peer and both positions)
  *   for as long as a peer's heads show the own log further on.
  *
- * A peer's heads are its word, not signed: a roster member that claimed a head it never sends
- * would hold this node's publishing until it is removed from the roster. The refusal names it.
+ * A peer's head of this node's own log counts only with this node's signature on its entry
+ * (own-head-proof.ts; the peer link drops any other): no peer can hold this node's publishing
+ * with a claim of entries it does not have.
  */
 import { DtxError } from '../../shared/errors.js';
 import type { ChainHead } from '../../shared/log/chain-verifier.js';

@@ -7,6 +7,8 @@ import { resumableSubscription, type CursorFields } from '../../client/index.js'
 import type { Logger } from '../../shared/logger.js';
 import type { PeerRow } from '../db/peer-store.js';
 import { newCounters, newStreamState, type Applier, type PeerCounters, type StreamState } from './applier.js';
+import { ownHeadDoubt } from './own-head-proof.js';
+import type { SyncHead } from '../../shared/gen/dtx/v1/sync_service_pb.js';
 
 const PROGRESS_MS = 10_000;
 
@@ -20,6 +22,9 @@ export interface PeerHead {
 
 export interface LinkDeps {
   applier: Applier;
+  /** This node's id and public key: the peer's heads of this origin must carry its signature. */
+  ownId: string;
+  ownKey: Uint8Array;
   /** This node's heads, as cursors. */
   cursors: () => CursorFields[];
   /** A fresh peer token for Subscribe at `audience`. */
@@ -50,6 +55,8 @@ export class PeerLink {
   private running: Promise<void> | undefined;
   /** The current stream's positions and refusals; undefined between streams. */
   private stream: StreamState | undefined;
+  /** The last unproven claim about this node's own log that was logged, so that each is logged once. */
+  private doubted = '';
 
   constructor(
     readonly peer: PeerRow,
@@ -105,6 +112,20 @@ export class PeerLink {
     this.progress = { atMs: now, applied: this.counters.applied };
   }
 
+  /** Records one of the peer's heads; of this node's own log, only a head it signed. */
+  private noteHead(h: SyncHead): void {
+    if (h.origin === this.deps.ownId) {
+      const doubt = ownHeadDoubt(h, this.deps.ownKey);
+      if (doubt) {
+        this.lastError = `claimed this node's own log at ${doubt}; ignored`;
+        if (this.doubted !== doubt) this.deps.logger.warn({ peer: this.peer.nodeId }, `peer ${this.lastError}`);
+        this.doubted = doubt;
+        return;
+      }
+    }
+    this.heads.set(h.origin, { epoch: h.epoch, seq: Number(h.seq), timestampMs: Number(h.timestampMs) });
+  }
+
   private async run(): Promise<void> {
     const { deps, peer } = this;
     const events = resumableSubscription({
@@ -134,7 +155,7 @@ export class PeerLink {
         case 'message': {
           const { entries, heads } = event.response;
           if (entries.length > 0) await deps.applier.apply(peer.nodeId, entries, this.stream!, this.counters);
-          for (const h of heads) this.heads.set(h.origin, { epoch: h.epoch, seq: Number(h.seq), timestampMs: Number(h.timestampMs) });
+          for (const h of heads) this.noteHead(h);
           this.hear();
           this.reportProgress();
           break;

@@ -98,7 +98,7 @@ function readEntry(r: WireReader): Entry {
 }
 
 function readSyncHead(r: WireReader): SyncHead {
-  const head: SyncHead = { $typeName: 'dtx.v1.SyncHead', origin: '', epoch: 0, seq: 0n, hash: EMPTY, timestampMs: 0n };
+  const head: SyncHead = { $typeName: 'dtx.v1.SyncHead', origin: '', epoch: 0, seq: 0n, hash: EMPTY, timestampMs: 0n, header: EMPTY, signature: EMPTY };
   readMessage(r, subMessageEnd(r), (field, wt) => {
     const len = wt === WireType.LengthDelimited;
     const num = wt === WireType.Varint;
@@ -107,6 +107,8 @@ function readSyncHead(r: WireReader): SyncHead {
     else if (field === 3 && num) head.seq = r.uint64Big();
     else if (field === 4 && len) head.hash = r.bytes();
     else if (field === 5 && num) head.timestampMs = r.int64Big();
+    else if (field === 6 && len) head.header = r.bytes();
+    else if (field === 7 && len) head.signature = r.bytes();
     else return false;
     return true;
   });

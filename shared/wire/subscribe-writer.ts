@@ -17,6 +17,9 @@ export interface SyncHeadFields {
   seq: number;
   hash: Uint8Array;
   timestampMs: number;
+  /** The head entry's header and signature as signed (the proof of the claim); empty when absent. */
+  header: Uint8Array;
+  signature: Uint8Array;
 }
 
 const bytesField = (length: number) => (length === 0 ? 0 : lenFieldSize(length));
@@ -32,7 +35,9 @@ function headBody(h: SyncHeadFields): number {
     (h.epoch === 0 ? 0 : 1 + varintSize(h.epoch)) +
     (h.seq === 0 ? 0 : 1 + varintSize(h.seq)) +
     bytesField(h.hash.length) +
-    (h.timestampMs === 0 ? 0 : 1 + varintSize(h.timestampMs))
+    (h.timestampMs === 0 ? 0 : 1 + varintSize(h.timestampMs)) +
+    bytesField(h.header.length) +
+    bytesField(h.signature.length)
   );
 }
 
@@ -65,6 +70,8 @@ export function writeSubscribeResponse(entries: readonly EntryBytes[], heads: re
     if (h.seq !== 0) w.tag(3, WIRE_VARINT).varint(h.seq);
     putBytes(w, 4, h.hash);
     if (h.timestampMs !== 0) w.tag(5, WIRE_VARINT).varint(h.timestampMs);
+    putBytes(w, 6, h.header);
+    putBytes(w, 7, h.signature);
   });
   if (caughtUp) w.tag(3, WIRE_VARINT).varint(1);
   return w.finish();

@@ -21,6 +21,8 @@ describe('writeSubscribeResponse and readSubscribeResponse', () => {
         seq: int(2 ** 53),
         hash: bytes(32),
         timestampMs: int(2 ** 45),
+        header: bytes(140),
+        signature: bytes(70),
       }));
       const caughtUp = next() < 0.5;
       const generated = create(SubscribeResponseSchema, {
@@ -32,7 +34,7 @@ describe('writeSubscribeResponse and readSubscribeResponse', () => {
       expect(hex(written), `case ${i}`).toBe(hex(toBinary(SubscribeResponseSchema, generated)));
       expect(fromBinary(SubscribeResponseSchema, written).entries.map((e) => hex(e.payload))).toEqual(entries.map((e) => hex(e.payload)));
       // The hand-written reader gives what the generated decoder gives.
-      const plain = (m: SubscribeResponse) => ({ ...m, entries: m.entries.map((e) => [hex(e.header), hex(e.signature), hex(e.payload)]), heads: m.heads.map((h) => ({ ...h, hash: hex(h.hash) })) });
+      const plain = (m: SubscribeResponse) => ({ ...m, entries: m.entries.map((e) => [hex(e.header), hex(e.signature), hex(e.payload)]), heads: m.heads.map((h) => ({ ...h, hash: hex(h.hash), header: hex(h.header), signature: hex(h.signature) })) });
       expect(plain(readSubscribeResponse(written))).toEqual(plain(fromBinary(SubscribeResponseSchema, written)));
     }
   });

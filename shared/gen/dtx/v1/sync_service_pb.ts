@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dtx/v1/sync_service.proto.
  */
 export const file_dtx_v1_sync_service: GenFile = /*@__PURE__*/
-  fileDesc("ChlkdHgvdjEvc3luY19zZXJ2aWNlLnByb3RvEgZkdHgudjEiQgoGQ3Vyc29yEg4KBm9yaWdpbhgBIAEoCRINCgVlcG9jaBgCIAEoDRILCgNzZXEYAyABKAQSDAoEaGFzaBgEIAEoDCJGChBTdWJzY3JpYmVSZXF1ZXN0Eh8KB2N1cnNvcnMYASADKAsyDi5kdHgudjEuQ3Vyc29yEhEKCW1heF9iYXRjaBgCIAEoDSJaCghTeW5jSGVhZBIOCgZvcmlnaW4YASABKAkSDQoFZXBvY2gYAiABKA0SCwoDc2VxGAMgASgEEgwKBGhhc2gYBCABKAwSFAoMdGltZXN0YW1wX21zGAUgASgDImcKEVN1YnNjcmliZVJlc3BvbnNlEh4KB2VudHJpZXMYASADKAsyDS5kdHgudjEuRW50cnkSHwoFaGVhZHMYAiADKAsyEC5kdHgudjEuU3luY0hlYWQSEQoJY2F1Z2h0X3VwGAMgASgIMlEKC1N5bmNTZXJ2aWNlEkIKCVN1YnNjcmliZRIYLmR0eC52MS5TdWJzY3JpYmVSZXF1ZXN0GhkuZHR4LnYxLlN1YnNjcmliZVJlc3BvbnNlMAFiBnByb3RvMw", [file_dtx_v1_log]);
+  fileDesc("ChlkdHgvdjEvc3luY19zZXJ2aWNlLnByb3RvEgZkdHgudjEiQgoGQ3Vyc29yEg4KBm9yaWdpbhgBIAEoCRINCgVlcG9jaBgCIAEoDRILCgNzZXEYAyABKAQSDAoEaGFzaBgEIAEoDCJGChBTdWJzY3JpYmVSZXF1ZXN0Eh8KB2N1cnNvcnMYASADKAsyDi5kdHgudjEuQ3Vyc29yEhEKCW1heF9iYXRjaBgCIAEoDSJ9CghTeW5jSGVhZBIOCgZvcmlnaW4YASABKAkSDQoFZXBvY2gYAiABKA0SCwoDc2VxGAMgASgEEgwKBGhhc2gYBCABKAwSFAoMdGltZXN0YW1wX21zGAUgASgDEg4KBmhlYWRlchgGIAEoDBIRCglzaWduYXR1cmUYByABKAwiZwoRU3Vic2NyaWJlUmVzcG9uc2USHgoHZW50cmllcxgBIAMoCzINLmR0eC52MS5FbnRyeRIfCgVoZWFkcxgCIAMoCzIQLmR0eC52MS5TeW5jSGVhZBIRCgljYXVnaHRfdXAYAyABKAgyUQoLU3luY1NlcnZpY2USQgoJU3Vic2NyaWJlEhguZHR4LnYxLlN1YnNjcmliZVJlcXVlc3QaGS5kdHgudjEuU3Vic2NyaWJlUmVzcG9uc2UwAWIGcHJvdG8z", [file_dtx_v1_log]);
 
 /**
  * The last entry of one origin the subscriber holds.
@@ -108,6 +108,20 @@ export type SyncHead = Message<"dtx.v1.SyncHead"> & {
    * @generated from field: int64 timestamp_ms = 5;
    */
   timestampMs: bigint;
+
+  /**
+   * The head entry's header and signature, exactly as signed: the proof of the claim. A node
+   * believes a peer's claim about its own log only with its own signature on it, since such a
+   * claim stops it from signing (a node restored from an older copy of its database).
+   *
+   * @generated from field: bytes header = 6;
+   */
+  header: Uint8Array;
+
+  /**
+   * @generated from field: bytes signature = 7;
+   */
+  signature: Uint8Array;
 };
 
 /**
