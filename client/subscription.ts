@@ -26,7 +26,10 @@ export interface CursorFields {
 }
 
 export interface SubscriptionOptions {
+  /** HOST:PORT, or https://HOST:PORT for TLS. */
   address: string;
+  /** PEM certificates trusted for an https:// address; the system's roots by default. */
+  tlsRoots?: Uint8Array;
   /** The cursors to send, read at every (re)connect. */
   cursors: () => CursorFields[];
   /** A token for each attempt (peer tokens are short-lived and bound to the method). */
@@ -42,7 +45,7 @@ const DEFAULT_BACKOFF = { initialMs: 100, maxMs: 5000 };
 
 export async function* resumableSubscription(options: SubscriptionOptions): AsyncGenerator<SubscriptionEvent> {
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
-  const transport = new Transport({ address: options.address, keepaliveMs: Math.max(1000, Math.floor(options.idleTimeoutMs / 2)) });
+  const transport = new Transport({ address: options.address, tlsRoots: options.tlsRoots, keepaliveMs: Math.max(1000, Math.floor(options.idleTimeoutMs / 2)) });
   let failures = 0;
   try {
     for (let attempt = 1; !options.signal.aborted; attempt++) {

@@ -7,12 +7,20 @@ import type { DescMessage, DescMethod, MessageInitShape, MessageShape } from '@b
 import { create } from '@bufbuild/protobuf';
 import { Client, credentials, Metadata, status as GrpcStatus, type ServiceError, type StatusObject } from '@grpc/grpc-js';
 import { DtxError } from '../shared/errors.js';
+import { parseDialTarget } from '../shared/net-address.js';
 import { grpcServiceDefinition } from '../shared/rpc/service-definition.js';
 import { fromGrpcError } from '../shared/rpc/status.js';
 
 export interface TransportOptions {
-  /** HOST:PORT of the node. */
+  /** HOST:PORT of the node, or https://HOST:PORT to talk TLS to it. */
   address: string;
+  /** PEM certificates trusted for an https:// address; the system's roots by default. */
+  tlsRoots?: Uint8Array;
+  /**
+   * The name the node's certificate must carry, when it is not the address's host: a local
+   * command reaching its own node on 127.0.0.1 checks the certificate's own name.
+   */
+  tlsServerName?: string;
   token?: string;
   /** Per-call deadline; streams get none. */
   timeoutMs?: number;
@@ -59,7 +67,11 @@ export class Transport {
   private readonly client: Client;
 
   constructor(private readonly options: TransportOptions) {
-    this.client = new Client(options.address, credentials.createInsecure(), {
+    const target = parseDialTarget(options.address, 'address');
+    const secure = target.tls ? credentials.createSsl(options.tlsRoots ? Buffer.from(options.tlsRoots) : null) : credentials.createInsecure();
+    const serverName = target.tls && options.tlsServerName ? { 'grpc.ssl_target_name_override': options.tlsServerName, 'grpc.default_authority': options.tlsServerName } : {};
+    this.client = new Client(target.address, secure, {
+      ...serverName,
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       // A 64 KB start window stalls megabyte responses (batch lookups, log reads) for round trips.

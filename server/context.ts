@@ -2,6 +2,7 @@
  * Everything one running node holds, built from its data directory: key, config, database,
  * stores, the sequencer of its own log, and the services on top. Handlers receive this.
  */
+import { resolve } from 'node:path';
 import { readEnv } from '../shared/env.js';
 import { nodeIdFromPublicKey } from '../shared/node-id.js';
 import type { SigningKey } from '../shared/crypto.js';
@@ -24,9 +25,12 @@ import { AppendHub } from './log/append-hub.js';
 import { Sequencer } from './log/sequencer.js';
 import type { Signer } from './log/signer.js';
 import { Federation } from './sync/federation.js';
+import { loadNodeTls, type NodeTls } from './config/tls-files.js';
 
 export interface NodeContext {
   dir: string;
+  /** The gRPC port's certificate and key, and the roots for https:// peers (tls-files.ts). */
+  tls: NodeTls;
   nodeId: string;
   key: SigningKey;
   config: NodeConfig;
@@ -65,13 +69,17 @@ export interface OpenContextOptions {
 
 export function resolveNodeConfig(dir: string, overrides: Partial<NodeConfig> = {}): NodeConfig {
   const env = readEnv();
-  const fromEnv = checkConfig({ name: env.name, grpc: env.grpc, http: env.http }, 'environment');
+  // TLS paths from the environment are the shell's (relative to the working directory), as
+  // from flags; only config.json's are relative to the data directory (tls-files.ts).
+  const path = (file?: string) => file && resolve(file);
+  const fromEnv = checkConfig({ name: env.name, grpc: env.grpc, http: env.http, tlsCert: path(env.tlsCert), tlsKey: path(env.tlsKey), tlsCa: path(env.tlsCa) }, 'environment');
   return resolveConfig(loadConfigFile(dir), fromEnv, checkConfig(overrides, 'flags'));
 }
 
 export async function openNodeContext(dir: string, options: OpenContextOptions): Promise<NodeContext> {
   const key = loadNodeKey(dir);
   const config = resolveNodeConfig(dir, options.overrides);
+  const tls = loadNodeTls(config, dir);
   const clock = options.clock ?? Date.now;
   const db = openDatabase(dataPath(dir, 'database'), {
     durability: config.durability,
@@ -107,6 +115,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
       servable: (row) => own.servable(row),
       ownLog: own,
       afterApply: () => lookupMerger.keepUp(),
+      tlsRoots: tls.roots,
     });
     own.setGate(federation.ownLogGate);
   } catch (err) {
@@ -127,6 +136,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
   const readerOptions = { readers: config.lookupReaders, minQueries: MIN_POOLED_QUERIES, cacheMiB: Math.max(8, Math.floor(config.cacheMiB / 4)) };
   return {
     dir,
+    tls,
     nodeId,
     key,
     config,

@@ -56,7 +56,9 @@ export class DtxNode {
       });
       const node = new DtxNode(context, grpc, http);
       context.federation.start();
-      writeRuntime(dir, { pid: process.pid, nodeId: context.nodeId, grpc: grpc.address, http: http.address, startedAt: new Date().toISOString() });
+      const tls = context.tls.server;
+      const grpcTls = tls && { certFile: tls.certFile, serverName: tls.serverName, caFile: context.tls.rootsFile };
+      writeRuntime(dir, { pid: process.pid, nodeId: context.nodeId, grpc: grpc.address, http: http.address, startedAt: new Date().toISOString(), grpcTls });
       context.checkpointer.start();
       context.keyFilter.start();
       return node;

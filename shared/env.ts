@@ -18,6 +18,11 @@ export interface DtxEnv {
   logLevel?: string;
   /** Crypto backend: auto, native or portable (shared/sodium-native.ts). */
   crypto?: string;
+  /** The node's TLS certificate chain and private key (PEM files) for its gRPC port. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** PEM certificates to trust for https:// nodes (peers, or the node a client command dials). */
+  tlsCa?: string;
 }
 
 function value(name: string): string | undefined {
@@ -35,5 +40,8 @@ export function readEnv(): DtxEnv {
     http: value('DTX_HTTP'),
     logLevel: value('DTX_LOG_LEVEL'),
     crypto: value('DTX_CRYPTO'),
+    tlsCert: value('DTX_TLS_CERT'),
+    tlsKey: value('DTX_TLS_KEY'),
+    tlsCa: value('DTX_TLS_CA'),
   };
 }

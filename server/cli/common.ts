@@ -12,7 +12,7 @@ export interface ClientFlags extends ConnectFlags {
 export function withClientOptions(command: Command): Command {
   return command
     .option('--data <dir>', 'data directory of a local node (address and admin token are read from it)')
-    .option('--node <host:port>', 'address of the node (or DTX_NODE)')
+    .option('--node <host:port>', 'address of the node, https://HOST:PORT for TLS (or DTX_NODE; DTX_TLS_CA names a CA file to trust)')
     .option('--token <token>', 'API token (or DTX_TOKEN); never logged')
     .addOption(new Option('--format <format>', 'output format').choices([...OUTPUT_FORMATS]).default('table'))
     .option('--json', 'same as --format json');

@@ -8,6 +8,7 @@ import { DtxError } from '../../shared/errors.js';
 import { VERSION } from '../../shared/version.js';
 import { handleClosedPipes } from './closed-pipe.js';
 import { reportError } from './common.js';
+import { quietIpServerNameWarning } from './warnings.js';
 
 type Register = (program: Command) => void;
 
@@ -57,6 +58,7 @@ Examples:
   );
 
 handleClosedPipes(process.argv[2] === 'start');
+quietIpServerNameWarning();
 
 const named = COMMANDS[process.argv[2] ?? ''];
 for (const load of named ? [named] : new Set(Object.values(COMMANDS))) (await load())(program);

@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { DtxError } from '../../shared/errors.js';
 import type { Durability } from '../db/database.js';
-import { parseHostPort } from './address.js';
+import { parseHostPort } from '../../shared/net-address.js';
 
 export interface NodeConfig {
   /** Human-readable lab name, shown to peers and in status. */
@@ -32,6 +32,14 @@ export interface NodeConfig {
    * connection and a page cache of a quarter of cacheMiB; 0 answers them on the main thread.
    */
   lookupReaders: number;
+  /**
+   * The certificate chain and private key (PEM files) of the gRPC port: set both and it speaks
+   * TLS only. Relative paths are from the data directory.
+   */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** PEM certificates trusted when dialling https:// peers, instead of the system's roots. */
+  tlsCa?: string;
 }
 
 export const DEFAULT_CONFIG: Readonly<NodeConfig> = {
@@ -76,6 +84,11 @@ const syncVerify: Checker = (v, field) => {
   return v;
 };
 
+const path: Checker = (v, field) => {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 4096) throw new DtxError('CONFIG_INVALID', `${field}: expected a file path`);
+  return v;
+};
+
 const CHECKS: Record<keyof NodeConfig, Checker> = {
   name: str,
   grpc: address,
@@ -86,6 +99,9 @@ const CHECKS: Record<keyof NodeConfig, Checker> = {
   syncVerify,
   syncHeartbeatMs: intRange(50, 600_000),
   lookupReaders: intRange(0, 64),
+  tlsCert: path,
+  tlsKey: path,
+  tlsCa: path,
 };
 
 /** Checks a partial config (from a file, env or flags); unknown keys are errors, not ignored. */

@@ -13,9 +13,15 @@ import { dataPath } from './data-dir.js';
 export interface RuntimeInfo {
   pid: number;
   nodeId: string;
+  /** HOST:PORT, or https://HOST:PORT when the gRPC port speaks TLS. */
   grpc: string;
   http: string;
   startedAt: string;
+  /**
+   * With TLS: the port's certificate, the name it is for, and the roots the node trusts, so that
+   * a local command reaching the node on its listen address checks the certificate it serves.
+   */
+  grpcTls?: { certFile: string; serverName?: string; caFile?: string };
 }
 
 /** Directories claimed by nodes of this process (a pid alone cannot tell two of them apart). */

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DtxError } from '../../shared/errors.js';
-import { formatHostPort, parseHostPort } from '../config/address.js';
+import { formatHostPort, parseHostPort } from '../../shared/net-address.js';
 import type { NodeContext } from '../context.js';
 import { nodeInfo } from '../rpc/handlers/node-handlers.js';
 

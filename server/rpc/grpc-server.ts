@@ -12,7 +12,7 @@ import { file_dtx_v1_sync_service } from '../../shared/gen/dtx/v1/sync_service_p
 import { readLookupRequest } from '../../shared/wire/lookup-request-reader.js';
 import { readLookupStreamRequest } from '../../shared/wire/lookup-stream-wire.js';
 import { readPublishRequest } from '../../shared/wire/message-readers.js';
-import { formatHostPort, parseHostPort } from '../config/address.js';
+import { formatHostPort, parseHostPort } from '../../shared/net-address.js';
 import type { NodeContext } from '../context.js';
 import { OpenStreams } from './open-streams.js';
 import { Authenticator } from './auth.js';
@@ -29,6 +29,7 @@ export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
 export interface RunningGrpc {
   server: Server;
+  /** HOST:PORT, or https://HOST:PORT when the port speaks TLS. */
   address: string;
   health: HealthImplementation;
   /** Lookup streams clients hold open: ended first when the server stops. */
@@ -61,12 +62,16 @@ export async function startGrpcServer(node: NodeContext): Promise<RunningGrpc> {
 
   const listen = parseHostPort(node.config.grpc, 'grpc');
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(formatHostPort(listen), ServerCredentials.createInsecure(), (err, boundPort) => {
+    const tls = node.tls.server;
+    const credentials = tls ? ServerCredentials.createSsl(null, [{ cert_chain: tls.certChain, private_key: tls.privateKey }], false) : ServerCredentials.createInsecure();
+    server.bindAsync(formatHostPort(listen), credentials, (err, boundPort) => {
       if (err) reject(new DtxError('UNAVAILABLE', `cannot listen for gRPC on ${node.config.grpc}: ${err.message}`, { cause: err }));
       else resolve(boundPort);
     });
   });
-  return { server, address: formatHostPort({ host: listen.host, port }), health, streams };
+  // A dialable address: with TLS, the https:// form clients and peers use.
+  const address = formatHostPort({ host: listen.host, port });
+  return { server, address: node.tls.server ? `https://${address}` : address, health, streams };
 }
 
 /** Stops accepting calls, lets running ones finish for up to graceMs, then cuts the rest. */

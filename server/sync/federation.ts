@@ -47,6 +47,8 @@ export interface FederationDeps {
   ownLog: OwnLog;
   /** Told after each received message is stored. */
   afterApply?: () => void;
+  /** PEM roots trusted for https:// peers; the system's when undefined. */
+  tlsRoots?: Uint8Array;
 }
 
 export interface OriginLag {
@@ -175,6 +177,7 @@ export class Federation {
         applier: this.applier,
         ownId: this.deps.nodeId,
         ownKey: this.deps.key.publicKey,
+        tlsRoots: this.deps.tlsRoots,
         cursors: () => storedHeads(this.deps.logStore),
         token: (audience) => issuePeerToken(this.deps.key.privateKeyObject, this.deps.nodeId, audience, SUBSCRIBE_METHOD),
         peerHalted: (peerId) => this.isOriginHalted(peerId),

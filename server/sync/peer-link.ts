@@ -25,6 +25,8 @@ export interface LinkDeps {
   /** This node's id and public key: the peer's heads of this origin must carry its signature. */
   ownId: string;
   ownKey: Uint8Array;
+  /** PEM roots trusted for an https:// peer; the system's when undefined. */
+  tlsRoots?: Uint8Array;
   /** This node's heads, as cursors. */
   cursors: () => CursorFields[];
   /** A fresh peer token for Subscribe at `audience`. */
@@ -130,6 +132,7 @@ export class PeerLink {
     const { deps, peer } = this;
     const events = resumableSubscription({
       address: peer.url,
+      tlsRoots: deps.tlsRoots,
       cursors: deps.cursors,
       token: () => deps.token(peer.nodeId),
       idleTimeoutMs: deps.idleTimeoutMs,

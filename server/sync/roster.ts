@@ -5,7 +5,7 @@
  */
 import { DtxError } from '../../shared/errors.js';
 import { publicKeyFromNodeId } from '../../shared/node-id.js';
-import { parseHostPort } from '../config/address.js';
+import { parseDialTarget } from '../../shared/net-address.js';
 import type { PeerRow, PeerStore } from '../db/peer-store.js';
 
 export interface NewPeer {
@@ -23,11 +23,7 @@ export const MAX_PEER_NAME = 200;
 export function checkNewPeer(peer: NewPeer, ownId: string): void {
   publicKeyFromNodeId(peer.id, 'id');
   if (peer.id === ownId) throw new DtxError('INVALID_ARGUMENT', 'id: that is this node itself', { details: { field: 'id' } });
-  try {
-    parseHostPort(peer.url, 'url');
-  } catch (err) {
-    throw new DtxError('INVALID_ARGUMENT', `url: ${(err as Error).message}`, { details: { field: 'url' } });
-  }
+  parseDialTarget(peer.url, 'url');
   if ((peer.name ?? '').length > MAX_PEER_NAME) throw new DtxError('INVALID_ARGUMENT', `name: at most ${MAX_PEER_NAME} characters`, { details: { field: 'name' } });
 }
 

@@ -65,7 +65,8 @@ export async function startNodeOn(dir: string, overrides: Partial<NodeConfig> = 
   const token = readAdminToken(dir);
   const clients: DtxClient[] = [];
   const clientWith = (t?: string): DtxClient => {
-    const c = new DtxClient(t === undefined ? { address: node.grpcAddress } : { address: node.grpcAddress, token: t });
+    // A node serving TLS is dialled at https://, trusting the roots it trusts itself.
+    const c = new DtxClient({ address: node.grpcAddress, tlsRoots: node.context.tls.roots, ...(t === undefined ? {} : { token: t }) });
     clients.push(c);
     return c;
   };

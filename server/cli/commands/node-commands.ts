@@ -1,4 +1,5 @@
 /** dtx init and dtx start: create a node's data directory, run a node in the foreground. */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { cryptoBackend, initCrypto } from '../../../shared/crypto.js';
 import { createLogger } from '../../../shared/logger.js';
@@ -52,7 +53,10 @@ export function registerNodeCommands(program: Command): void {
     .option('--name <lab>', 'lab name (overrides config.json)')
     .option('--grpc <host:port>', 'gRPC listen address (overrides config.json)')
     .option('--http <host:port>', 'HTTP listen address (overrides config.json)')
-    .action(async (flags: InitFlags & { init?: boolean }) => {
+    .option('--tls-cert <file>', 'certificate chain (PEM) of the gRPC port: it then speaks TLS only (with --tls-key)')
+    .option('--tls-key <file>', 'private key (PEM, mode 0600) of that certificate')
+    .option('--tls-ca <file>', 'CA certificates (PEM) to trust for https:// peers, instead of the system roots')
+    .action(async (flags: InitFlags & { init?: boolean; tlsCert?: string; tlsKey?: string; tlsCa?: string }) => {
       await initCrypto();
       const dir = defaultDataDir(flags.data);
       if (flags.init && !isInitialized(dir)) {
@@ -60,7 +64,9 @@ export function registerNodeCommands(program: Command): void {
         notice(`Created a new node in ${created.dir}`);
       }
       const logger = createLogger();
-      const overrides = { name: flags.name, grpc: flags.grpc, http: flags.http };
+      // TLS paths from flags are the shell's, relative to the working directory.
+      const path = (file?: string) => file && resolve(file);
+      const overrides = { name: flags.name, grpc: flags.grpc, http: flags.http, tlsCert: path(flags.tlsCert), tlsKey: path(flags.tlsKey), tlsCa: path(flags.tlsCa) };
       // The signer worker first: it loads on the second core while this thread loads the
       // server's modules (start to serving must stay under a second). The node owns it from here.
       const signer = isInitialized(dir) ? Signer.start(loadNodeKey(dir)) : undefined;

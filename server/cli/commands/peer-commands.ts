@@ -42,7 +42,7 @@ export function registerPeerCommands(program: Command): void {
       .command('add')
       .description("trust a member lab's node as an origin, let it subscribe here, and subscribe to it")
       .requiredOption('--id <nodeId>', "the peer's node id (dtx...; it pins the peer's key)")
-      .requiredOption('--url <host:port>', "the peer's gRPC address")
+      .requiredOption('--url <host:port>', "the peer's gRPC address: HOST:PORT, or https://HOST:PORT for TLS")
       .option('--name <lab>', 'a readable name for the peer')
       .option('--no-subscribe', 'trust and allow only; do not subscribe to it'),
   ).action(async (flags: AddFlags) => {
