@@ -54,3 +54,9 @@ export function parseDialTarget(text: string, field: string, code: ErrorCode = '
   if (hostPort.port === 0) throw new DtxError(code, `${field}: port 0 can be listened on, not dialled ("${text}")`, { details: { field } });
   return { ...hostPort, tls, address: formatHostPort(hostPort) };
 }
+
+/** localhost, 127.0.0.0/8 or ::1: traffic that never leaves the machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::1' || h === '0:0:0:0:0:0:0:1';
+}

@@ -12,7 +12,7 @@ import { file_dtx_v1_sync_service } from '../../shared/gen/dtx/v1/sync_service_p
 import { readLookupRequest } from '../../shared/wire/lookup-request-reader.js';
 import { readLookupStreamRequest } from '../../shared/wire/lookup-stream-wire.js';
 import { readPublishRequest } from '../../shared/wire/message-readers.js';
-import { formatHostPort, parseHostPort } from '../../shared/net-address.js';
+import { formatHostPort, isLoopbackHost, parseHostPort } from '../../shared/net-address.js';
 import type { NodeContext } from '../context.js';
 import { OpenStreams } from './open-streams.js';
 import { Authenticator } from './auth.js';
@@ -71,6 +71,9 @@ export async function startGrpcServer(node: NodeContext): Promise<RunningGrpc> {
   });
   // A dialable address: with TLS, the https:// form clients and peers use.
   const address = formatHostPort({ host: listen.host, port });
+  if (!node.tls.server && !isLoopbackHost(listen.host)) {
+    node.logger.warn({ grpc: address }, 'the gRPC port listens beyond loopback in plain text: tokens and indicators cross the network in clear; set tlsCert and tlsKey (docs/operations.md, TLS)');
+  }
   return { server, address: node.tls.server ? `https://${address}` : address, health, streams };
 }
 

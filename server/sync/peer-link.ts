@@ -8,6 +8,7 @@ import type { Logger } from '../../shared/logger.js';
 import type { PeerRow } from '../db/peer-store.js';
 import { newCounters, newStreamState, type Applier, type PeerCounters, type StreamState } from './applier.js';
 import { ownHeadDoubt } from './own-head-proof.js';
+import { isLoopbackHost, parseDialTarget } from '../../shared/net-address.js';
 import type { SyncHead } from '../../shared/gen/dtx/v1/sync_service_pb.js';
 
 const PROGRESS_MS = 10_000;
@@ -130,6 +131,10 @@ export class PeerLink {
 
   private async run(): Promise<void> {
     const { deps, peer } = this;
+    const target = parseDialTarget(peer.url, 'url');
+    if (!target.tls && !isLoopbackHost(target.host)) {
+      deps.logger.warn({ peer: peer.nodeId, url: peer.url }, 'dialling a peer in plain text beyond loopback: its entries and this node\'s peer tokens cross the network in clear; use https:// (docs/operations.md, TLS)');
+    }
     const events = resumableSubscription({
       address: peer.url,
       tlsRoots: deps.tlsRoots,

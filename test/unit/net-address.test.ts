@@ -1,7 +1,7 @@
 /** Addresses a node listens on and a client dials. */
 import { describe, expect, it } from 'vitest';
 import { DtxError } from '../../shared/errors.js';
-import { parseDialTarget, parseHostPort } from '../../shared/net-address.js';
+import { isLoopbackHost, parseDialTarget, parseHostPort } from '../../shared/net-address.js';
 
 describe('parseDialTarget', () => {
   it('takes HOST:PORT in plain text and https://HOST:PORT with TLS', () => {
@@ -30,5 +30,12 @@ describe('parseHostPort', () => {
   it('takes port 0 for listening, and reports bad addresses as configuration errors', () => {
     expect(parseHostPort('127.0.0.1:0', 'grpc')).toEqual({ host: '127.0.0.1', port: 0 });
     expect(() => parseHostPort('https://127.0.0.1:7700', 'grpc')).toThrow(/grpc: expected HOST:PORT/);
+  });
+});
+
+describe('isLoopbackHost', () => {
+  it('knows what never leaves the machine', () => {
+    for (const host of ['localhost', 'LOCALHOST', 'dtx.localhost', '127.0.0.1', '127.1.2.3', '::1']) expect(isLoopbackHost(host), host).toBe(true);
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', '128.0.0.1', 'lab-b.example', 'localhost.example', '127.0.0.1.example', '::2']) expect(isLoopbackHost(host), host).toBe(false);
   });
 });
