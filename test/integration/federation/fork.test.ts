@@ -18,6 +18,7 @@ import { FILES } from '../../../server/config/data-dir.js';
 import type { NodeConfig } from '../../../server/config/config.js';
 import { expectDtxError } from '../../_util/errors.js';
 import { MaliciousRelay } from '../../_util/malicious-relay.js';
+import { scrape } from '../../_util/prom-text.js';
 import { emailBatch } from '../../_util/samples.js';
 import { headsOf, stopAll, waitFor } from '../../_util/test-network.js';
 import { initTempDataDir, removeDir, startNodeOn, startTestNode, type RunningTestNode, type TestNode } from '../../_util/test-node.js';
@@ -163,6 +164,12 @@ describe('a fork of origin A', () => {
     expectValidEvidence(aId, halted, 1);
     expect(status.peers.find((p) => p.id === aId)?.state).toBe('halted');
     expect(status.peers.find((p) => p.id === r.node.nodeId)?.state).toBe('connected');
+    // And on GET /metrics, where monitoring alerts on it.
+    const metrics = await scrape(d.node.httpAddress);
+    expect(metrics.value('dtx_origin_halted', { origin: aId })).toBe(1);
+    expect(metrics.value('dtx_origins_halted')).toBe(1);
+    expect(metrics.value('dtx_peer_state', { peer: aId, state: 'halted' })).toBe(1);
+    expect(metrics.value('dtx_peer_entries_rejected_total', { peer: r.node.nodeId, reason: 'FORK' })).toBe(TWIN_COUNT);
 
     // Further entries of A are refused as ORIGIN_HALTED: a new stream from R (D drops and re-adds
     // R) offers the twin's seq 3 again (D's cursor hash there differs from R's entry, so R sends
@@ -288,6 +295,9 @@ describe('a fork of origin A', () => {
     expectValidEvidence(aId, lifted, Number(lifted.seq));
     expect((await d.client.status()).halted).toEqual([]);
     expect(federation.isOriginHalted(aId)).toBe(false);
+    const metrics = await scrape(d.node.httpAddress);
+    expect(metrics.all('dtx_origin_halted')).toEqual([]);
+    expect(metrics.value('dtx_origins_halted')).toBe(0);
     await expectDtxError(d.client.liftHalt(aId), 'NOT_FOUND', { field: 'origin' });
     expect(federation.quarantine.reasons(aId)).toEqual([expect.objectContaining({ reason: 'FORK' })]);
 
