@@ -15,6 +15,12 @@ export const LOOPBACK_ANY_PORT = '127.0.0.1:0';
 const live = new Set<ChildProcess>();
 let profileRoot: string | undefined;
 let started = 0;
+let tlsArgs: string[] = [];
+
+/** From now on, every node process serves its gRPC port over TLS with this certificate and key, and trusts it. */
+export function serveTlsWith(files: { certFile: string; keyFile: string } | undefined): void {
+  tlsArgs = files ? ['--tls-cert', files.certFile, '--tls-key', files.keyFile, '--tls-ca', files.certFile] : [];
+}
 
 /** From now on, every node process writes V8 CPU profiles into its own folder under `dir`. */
 export function profileNodesInto(dir: string): void {
@@ -34,7 +40,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 export interface NodeProcess {
   readonly pid: number;
+  /** HOST:PORT, or https://HOST:PORT with --tls. */
   readonly address: string;
+  /** The roots a client trusts for an https:// address. */
+  readonly tlsRoots: Uint8Array | undefined;
   /** Milliseconds from spawn until node.json appeared. */
   readonly runtimeFileMs: number;
   /** Peak resident set size so far, MiB (VmHWM). */
@@ -58,8 +67,8 @@ export async function startNodeProcess(dir: string, label: string, timeoutMs = 6
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${into}`);
   }
   const spawnedAt = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, CLI_PATH, 'start', '--data', dir, '--grpc', LOOPBACK_ANY_PORT, '--http', LOOPBACK_ANY_PORT], {
-    env: { ...process.env, DTX_LOG_LEVEL: 'warn', DTX_NODE: '', DTX_TOKEN: '', DTX_DATA: '', DTX_GRPC: '', DTX_HTTP: '' },
+  const child = spawn(process.execPath, [...nodeArgs, CLI_PATH, 'start', '--data', dir, '--grpc', LOOPBACK_ANY_PORT, '--http', LOOPBACK_ANY_PORT, ...tlsArgs], {
+    env: { ...process.env, DTX_LOG_LEVEL: 'warn', DTX_NODE: '', DTX_TOKEN: '', DTX_DATA: '', DTX_GRPC: '', DTX_HTTP: '', DTX_TLS_CERT: '', DTX_TLS_KEY: '', DTX_TLS_CA: '' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   live.add(child);
@@ -90,10 +99,12 @@ export async function startNodeProcess(dir: string, label: string, timeoutMs = 6
     else await sleep(2);
   }
   const runtimeFileMs = performance.now() - spawnedAt;
+  const caFile = tlsArgs[tlsArgs.indexOf('--tls-ca') + 1];
 
   return {
     pid,
     address,
+    tlsRoots: tlsArgs.length > 0 && caFile ? readFileSync(caFile) : undefined,
     runtimeFileMs,
     peakRssMb: () => peakRssMb(pid),
     stop: async () => {

@@ -12,13 +12,15 @@ export interface BenchOptions {
   publishCount: number;
   /** Run node processes with --cpu-prof and summarise the profiles. */
   profile: boolean;
+  /** The sync group's node processes serve TLS (tls-files.ts). */
+  tls: boolean;
 }
 
 export const FULL_SIZE = 1_000_000;
 export const QUICK_SIZE = 100_000;
 export const MAX_SIZE = 10_000_000;
 
-const USAGE = 'usage: node dist/bench/run.js [--quick] [--only=publish|lookup|startup|storage|sync[,...]] [--size=N] [--profile]';
+const USAGE = 'usage: node dist/bench/run.js [--quick] [--only=publish|lookup|startup|storage|sync[,...]] [--size=N] [--profile] [--tls]';
 
 function fail(message: string): never {
   throw new Error(`${message}\n${USAGE}`);
@@ -29,6 +31,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   let only: Group[] | undefined;
   let size: number | undefined;
   let profile = false;
+  let tls = false;
   for (const arg of argv) {
     if (arg === '--quick') {
       quick = true;
@@ -46,6 +49,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       if (!/^\d+$/.test(text) || size < 1_000 || size > MAX_SIZE) fail(`--size must be an integer from 1000 to ${MAX_SIZE}`);
     } else if (arg === '--profile') {
       profile = true;
+    } else if (arg === '--tls') {
+      tls = true;
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -59,5 +64,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     size: size ?? (quick ? QUICK_SIZE : FULL_SIZE),
     publishCount: quick ? 30_000 : 200_000,
     profile,
+    tls,
   };
 }

@@ -72,6 +72,7 @@ async function main(): Promise<number> {
     publishCount: options.publishCount,
     complete: failure === undefined,
     profiled: options.profile,
+    tls: options.tls,
     loadAvg1mAtStart: Number(loadAtStart.toFixed(2)),
   });
   process.stdout.write(`results written to ${RESULTS_FILE}\n`);

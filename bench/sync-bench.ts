@@ -11,9 +11,17 @@ import { runSyncCatchup } from './sync-catchup.js';
 import { runSyncFanout, startFanoutNode } from './sync-fanout.js';
 import { removeSyncScratch } from './sync-nodes.js';
 import { runSyncPropagation } from './sync-propagation.js';
+import { serveTlsWith } from './node-process.js';
+import { progress } from './progress.js';
+import { benchTls } from './tls-files.js';
 
 export async function runSyncBench(dataset: Dataset, options: BenchOptions, results: Results): Promise<void> {
   await initCrypto();
+  if (options.tls) {
+    const tls = benchTls();
+    serveTlsWith(tls);
+    progress(`sync: every node serves TLS (${tls.certFile}); peers and the bench's streams dial https://`);
+  }
   try {
     await runSyncCatchup(dataset, results);
     // Started beside the propagation nodes: it idles until its turn, and start-up time is saved.
@@ -27,6 +35,7 @@ export async function runSyncBench(dataset: Dataset, options: BenchOptions, resu
     }
     await runSyncFanout(fanoutNode, options, results);
   } finally {
+    serveTlsWith(undefined);
     removeSyncScratch();
   }
 }

@@ -46,7 +46,7 @@ export async function runSyncFanout(starting: Promise<SyncNode>, options: BenchO
     const firstSeq = WARMUP_ENTRIES + 1;
     const capacity = (RATE * durationMs) / 1000 + 1_000;
     for (const member of members) {
-      subscribers.push(new BenchSubscriber({ address: node.process.address, serverNodeId: node.nodeId, member, origin: node.originKey, firstSeq, capacity }));
+      subscribers.push(new BenchSubscriber({ address: node.process.address, tlsRoots: node.process.tlsRoots, serverNodeId: node.nodeId, member, origin: node.originKey, firstSeq, capacity }));
     }
     const t0 = performance.now();
     await Promise.all(subscribers.map((s) => s.open()));

@@ -46,7 +46,7 @@ export async function startSyncNode(dir: string, label: string, owned: boolean):
     await proc.stop();
     throw new Error(`${label}: node.json names no node id`);
   }
-  const admin = new DtxClient({ address: proc.address, token: readAdminToken(dir), timeoutMs: 30_000 });
+  const admin = new DtxClient({ address: proc.address, tlsRoots: proc.tlsRoots, token: readAdminToken(dir), timeoutMs: 30_000 });
   await admin.ready(10_000);
   return {
     label,

@@ -53,7 +53,7 @@ export async function runSyncPropagation(options: BenchOptions, results: Results
     // Seqs from 1: the warm-up's entries arrive on the same streams but are not measured.
     const firstSeq = 1;
     const capacity = (RATE * (WARMUP_MS + durationMs)) / 1000 + 1_000;
-    for (const node of [a, b, c]) streams.push(new BenchSubscriber({ address: node.process.address, serverNodeId: node.nodeId, member, origin: a.originKey, firstSeq, capacity }));
+    for (const node of [a, b, c]) streams.push(new BenchSubscriber({ address: node.process.address, tlsRoots: node.process.tlsRoots, serverNodeId: node.nodeId, member, origin: a.originKey, firstSeq, capacity }));
     for (const s of streams) await s.open();
     const [atA, atB, atC] = streams as [BenchSubscriber, BenchSubscriber, BenchSubscriber];
     const failed = () => streams.find((s) => s.error !== undefined)?.error;

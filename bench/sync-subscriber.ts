@@ -11,6 +11,7 @@ import { Client, credentials, Metadata, type ClientReadableStream, type ServiceE
 import { issuePeerToken } from '../shared/auth/peer-tokens.js';
 import { generateSigningKey, type SigningKey } from '../shared/crypto.js';
 import { SubscribeRequestSchema, SyncService } from '../shared/gen/dtx/v1/sync_service_pb.js';
+import { parseDialTarget } from '../shared/net-address.js';
 import { nodeIdFromPublicKey } from '../shared/node-id.js';
 import { grpcServiceDefinition } from '../shared/rpc/service-definition.js';
 
@@ -81,7 +82,9 @@ export function headerSeq(buf: Buffer, headerAt: number): number {
 }
 
 export interface SubscriberOptions {
+  /** HOST:PORT, or https://HOST:PORT (then tlsRoots are trusted). */
   address: string;
+  tlsRoots?: Uint8Array;
   /** The node subscribed to (the token's audience). */
   serverNodeId: string;
   member: MemberIdentity;
@@ -112,7 +115,8 @@ export class BenchSubscriber {
   constructor(private readonly options: SubscriberOptions) {
     this.arrivals = new Float64Array(options.capacity);
     this.headerLagMs = new Float64Array(options.capacity);
-    this.client = new Client(options.address, credentials.createInsecure(), {
+    const { tls, address } = parseDialTarget(options.address, 'address');
+    this.client = new Client(address, tls ? credentials.createSsl(options.tlsRoots ? Buffer.from(options.tlsRoots) : null) : credentials.createInsecure(), {
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
       'grpc-node.flow_control_window': 16 * 1024 * 1024,
       'grpc.enable_channelz': 0,
