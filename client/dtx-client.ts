@@ -8,7 +8,7 @@ import type { IndicatorInputSchema, Indicator, RetractReason } from '../shared/g
 import { IndicatorService, LookupView, type LookupMatch, type LookupResult, type PublishedItem, type SightingInputSchema } from '../shared/gen/dtx/v1/indicator_service_pb.js';
 import { LogService, type Head } from '../shared/gen/dtx/v1/log_service_pb.js';
 import { NodeService, type GetNodeInfoResponse } from '../shared/gen/dtx/v1/node_service_pb.js';
-import { PeerService, type AddPeerResponse, type GetStatusResponse, type HaltedOrigin, type Peer } from '../shared/gen/dtx/v1/peer_service_pb.js';
+import { PeerService, type AddPeerResponse, type GetStatusResponse, type HaltedOrigin, type ListQuarantineResponse, type Peer } from '../shared/gen/dtx/v1/peer_service_pb.js';
 import type { SignedEntry } from '../shared/log/entry.js';
 import { writeLookupRequest } from '../shared/wire/lookup-writers.js';
 import { writePublishRequest, type IndicatorInputFields } from '../shared/wire/publish-writer.js';
@@ -114,6 +114,14 @@ export class DtxClient {
   /** Lifts the halt of an origin that forked (admin); returns the halt, with its evidence. */
   async liftHalt(origin: string): Promise<HaltedOrigin> {
     return (await this.transport.unary(PeerService.method.liftHalt, { origin })).lifted!;
+  }
+
+  /**
+   * Entries peers sent that the node did not apply, newest first, with the reason (admin).
+   * Page with beforeId: the last id of the previous page.
+   */
+  listQuarantine(filter: { peer?: string; origin?: string; reason?: string; limit?: number; beforeId?: bigint } = {}): Promise<ListQuarantineResponse> {
+    return this.transport.unary(PeerService.method.listQuarantine, filter);
   }
 
   /** Heads, peers with state, error and lag, halted origins (admin). */

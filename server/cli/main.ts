@@ -30,6 +30,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   verify: () => import('./commands/verify.js').then((m) => m.registerVerifyCommand),
   peer: () => import('./commands/peer-commands.js').then((m) => m.registerPeerCommands),
   status: () => import('./commands/status-command.js').then((m) => m.registerStatusCommand),
+  quarantine: () => import('./commands/quarantine-command.js').then((m) => m.registerQuarantineCommand),
   demo: () => import('./commands/demo-command.js').then((m) => m.registerDemoCommand),
 };
 

@@ -66,7 +66,7 @@ function printTable(status: ReturnType<typeof statusJson>): void {
     };
   });
   out.push(peers.length > 0 ? renderTable(peers, ['peer', 'url', 'state', 'lag', 'applied', 'rejected', 'last error'], 60) : 'no peers: dtx peer add --id NODE_ID --url HOST:PORT');
-  if (status.quarantined > 0) out.push('', `${status.quarantined} received entries quarantined (not applied); see the peers' rejected counts`);
+  if (status.quarantined > 0) out.push('', `${status.quarantined} received entries quarantined (not applied): dtx quarantine lists them`);
   process.stdout.write(`${out.join('\n')}\n`);
 }
 

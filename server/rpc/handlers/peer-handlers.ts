@@ -1,6 +1,7 @@
 import { PeerService } from '../../../shared/gen/dtx/v1/peer_service_pb.js';
 import type { PeerRow } from '../../db/peer-store.js';
 import type { NodeContext } from '../../context.js';
+import { listQuarantine } from '../../sync/quarantine-listing.js';
 import { haltMessage, nodeStatus, statusMessage } from '../../sync/status.js';
 import type { MethodsOf, ServiceHandlers, ServicePolicy } from '../register.js';
 
@@ -12,6 +13,7 @@ export const peerPolicy: ServicePolicy<Methods> = {
   listPeers: ['admin'],
   getStatus: ['admin'],
   liftHalt: ['admin'],
+  listQuarantine: ['admin'],
 };
 
 const peerMessage = (p: PeerRow) => ({ id: p.nodeId, url: p.url, name: p.name, subscribe: p.subscribe, addedAtMs: BigInt(p.addedAt) });
@@ -32,6 +34,7 @@ export function peerHandlers(node: NodeContext): ServiceHandlers<Methods> {
     listPeers: () => ({ peers: roster.peers().map(peerMessage) }),
     getStatus: () => statusMessage(nodeStatus(node)),
     liftHalt: (request) => ({ lifted: haltMessage(node.federation.liftHalt(request.origin)) }),
+    listQuarantine: (request) => listQuarantine(node.federation.quarantine, request),
   };
 }
 

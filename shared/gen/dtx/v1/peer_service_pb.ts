@@ -4,6 +4,8 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { Entry } from "./log_pb.js";
+import { file_dtx_v1_log } from "./log_pb.js";
 import type { Head } from "./log_service_pb.js";
 import { file_dtx_v1_log_service } from "./log_service_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file dtx/v1/peer_service.proto.
  */
 export const file_dtx_v1_peer_service: GenFile = /*@__PURE__*/
-  fileDesc("ChlkdHgvdjEvcGVlcl9zZXJ2aWNlLnByb3RvEgZkdHgudjEiVQoEUGVlchIKCgJpZBgBIAEoCRILCgN1cmwYAiABKAkSDAoEbmFtZRgDIAEoCRIRCglzdWJzY3JpYmUYBCABKAgSEwoLYWRkZWRfYXRfbXMYBSABKAMiTQoOQWRkUGVlclJlcXVlc3QSCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEgwKBG5hbWUYAyABKAkSFAoMbm9fc3Vic2NyaWJlGAQgASgIIj4KD0FkZFBlZXJSZXNwb25zZRIaCgRwZWVyGAEgASgLMgwuZHR4LnYxLlBlZXISDwoHY3JlYXRlZBgCIAEoCCIfChFSZW1vdmVQZWVyUmVxdWVzdBIKCgJpZBgBIAEoCSIUChJSZW1vdmVQZWVyUmVzcG9uc2UiEgoQTGlzdFBlZXJzUmVxdWVzdCIwChFMaXN0UGVlcnNSZXNwb25zZRIbCgVwZWVycxgBIAMoCzIMLmR0eC52MS5QZWVyIhIKEEdldFN0YXR1c1JlcXVlc3QiPQoJT3JpZ2luTGFnEg4KBm9yaWdpbhgBIAEoCRIPCgdlbnRyaWVzGAIgASgEEg8KB3NlY29uZHMYAyABKAEiLAoLUmVqZWN0Q291bnQSDgoGcmVhc29uGAEgASgJEg0KBWNvdW50GAIgASgEIt4BCgpQZWVyU3RhdHVzEgoKAmlkGAEgASgJEgsKA3VybBgCIAEoCRIMCgRuYW1lGAMgASgJEg0KBXN0YXRlGAQgASgJEhIKCmxhc3RfZXJyb3IYBSABKAkSHgoDbGFnGAYgAygLMhEuZHR4LnYxLk9yaWdpbkxhZxIPCgdhcHBsaWVkGAcgASgEEhIKCmR1cGxpY2F0ZXMYCCABKAQSJQoIcmVqZWN0ZWQYCSADKAsyEy5kdHgudjEuUmVqZWN0Q291bnQSGgoSY29ubmVjdGVkX3NpbmNlX21zGAogASgDIrcBCgxIYWx0ZWRPcmlnaW4SDgoGb3JpZ2luGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIQCghzaW5jZV9tcxgDIAEoAxINCgVlcG9jaBgEIAEoDRILCgNzZXEYBSABKAQSEAoIaGVhZGVyX2EYBiABKAwSEwoLc2lnbmF0dXJlX2EYByABKAwSEAoIaGVhZGVyX2IYCCABKAwSEwoLc2lnbmF0dXJlX2IYCSABKAwSCwoDdmlhGAogASgJIp8BChFHZXRTdGF0dXNSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEhsKBWhlYWRzGAIgAygLMgwuZHR4LnYxLkhlYWQSIQoFcGVlcnMYAyADKAsyEi5kdHgudjEuUGVlclN0YXR1cxIkCgZoYWx0ZWQYBCADKAsyFC5kdHgudjEuSGFsdGVkT3JpZ2luEhMKC3F1YXJhbnRpbmVkGAUgASgEIiEKD0xpZnRIYWx0UmVxdWVzdBIOCgZvcmlnaW4YASABKAkiOAoQTGlmdEhhbHRSZXNwb25zZRIkCgZsaWZ0ZWQYASABKAsyFC5kdHgudjEuSGFsdGVkT3JpZ2luMtECCgtQZWVyU2VydmljZRI6CgdBZGRQZWVyEhYuZHR4LnYxLkFkZFBlZXJSZXF1ZXN0GhcuZHR4LnYxLkFkZFBlZXJSZXNwb25zZRJDCgpSZW1vdmVQZWVyEhkuZHR4LnYxLlJlbW92ZVBlZXJSZXF1ZXN0GhouZHR4LnYxLlJlbW92ZVBlZXJSZXNwb25zZRJACglMaXN0UGVlcnMSGC5kdHgudjEuTGlzdFBlZXJzUmVxdWVzdBoZLmR0eC52MS5MaXN0UGVlcnNSZXNwb25zZRJACglHZXRTdGF0dXMSGC5kdHgudjEuR2V0U3RhdHVzUmVxdWVzdBoZLmR0eC52MS5HZXRTdGF0dXNSZXNwb25zZRI9CghMaWZ0SGFsdBIXLmR0eC52MS5MaWZ0SGFsdFJlcXVlc3QaGC5kdHgudjEuTGlmdEhhbHRSZXNwb25zZWIGcHJvdG8z", [file_dtx_v1_log_service]);
+  fileDesc("ChlkdHgvdjEvcGVlcl9zZXJ2aWNlLnByb3RvEgZkdHgudjEiVQoEUGVlchIKCgJpZBgBIAEoCRILCgN1cmwYAiABKAkSDAoEbmFtZRgDIAEoCRIRCglzdWJzY3JpYmUYBCABKAgSEwoLYWRkZWRfYXRfbXMYBSABKAMiTQoOQWRkUGVlclJlcXVlc3QSCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEgwKBG5hbWUYAyABKAkSFAoMbm9fc3Vic2NyaWJlGAQgASgIIj4KD0FkZFBlZXJSZXNwb25zZRIaCgRwZWVyGAEgASgLMgwuZHR4LnYxLlBlZXISDwoHY3JlYXRlZBgCIAEoCCIfChFSZW1vdmVQZWVyUmVxdWVzdBIKCgJpZBgBIAEoCSIUChJSZW1vdmVQZWVyUmVzcG9uc2UiEgoQTGlzdFBlZXJzUmVxdWVzdCIwChFMaXN0UGVlcnNSZXNwb25zZRIbCgVwZWVycxgBIAMoCzIMLmR0eC52MS5QZWVyIhIKEEdldFN0YXR1c1JlcXVlc3QiPQoJT3JpZ2luTGFnEg4KBm9yaWdpbhgBIAEoCRIPCgdlbnRyaWVzGAIgASgEEg8KB3NlY29uZHMYAyABKAEiLAoLUmVqZWN0Q291bnQSDgoGcmVhc29uGAEgASgJEg0KBWNvdW50GAIgASgEIt4BCgpQZWVyU3RhdHVzEgoKAmlkGAEgASgJEgsKA3VybBgCIAEoCRIMCgRuYW1lGAMgASgJEg0KBXN0YXRlGAQgASgJEhIKCmxhc3RfZXJyb3IYBSABKAkSHgoDbGFnGAYgAygLMhEuZHR4LnYxLk9yaWdpbkxhZxIPCgdhcHBsaWVkGAcgASgEEhIKCmR1cGxpY2F0ZXMYCCABKAQSJQoIcmVqZWN0ZWQYCSADKAsyEy5kdHgudjEuUmVqZWN0Q291bnQSGgoSY29ubmVjdGVkX3NpbmNlX21zGAogASgDIrcBCgxIYWx0ZWRPcmlnaW4SDgoGb3JpZ2luGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIQCghzaW5jZV9tcxgDIAEoAxINCgVlcG9jaBgEIAEoDRILCgNzZXEYBSABKAQSEAoIaGVhZGVyX2EYBiABKAwSEwoLc2lnbmF0dXJlX2EYByABKAwSEAoIaGVhZGVyX2IYCCABKAwSEwoLc2lnbmF0dXJlX2IYCSABKAwSCwoDdmlhGAogASgJIp8BChFHZXRTdGF0dXNSZXNwb25zZRIPCgdub2RlX2lkGAEgASgJEhsKBWhlYWRzGAIgAygLMgwuZHR4LnYxLkhlYWQSIQoFcGVlcnMYAyADKAsyEi5kdHgudjEuUGVlclN0YXR1cxIkCgZoYWx0ZWQYBCADKAsyFC5kdHgudjEuSGFsdGVkT3JpZ2luEhMKC3F1YXJhbnRpbmVkGAUgASgEIiEKD0xpZnRIYWx0UmVxdWVzdBIOCgZvcmlnaW4YASABKAkiOAoQTGlmdEhhbHRSZXNwb25zZRIkCgZsaWZ0ZWQYASABKAsyFC5kdHgudjEuSGFsdGVkT3JpZ2luImcKFUxpc3RRdWFyYW50aW5lUmVxdWVzdBIMCgRwZWVyGAEgASgJEg4KBm9yaWdpbhgCIAEoCRIOCgZyZWFzb24YAyABKAkSDQoFbGltaXQYBCABKA0SEQoJYmVmb3JlX2lkGAUgASgEIq4BChBRdWFyYW50aW5lZEVudHJ5EgoKAmlkGAEgASgEEgwKBHBlZXIYAiABKAkSDgoGb3JpZ2luGAMgASgJEg0KBWVwb2NoGAQgASgNEgsKA3NlcRgFIAEoBBIOCgZyZWFzb24YBiABKAkSDgoGZGV0YWlsGAcgASgJEhYKDnJlY2VpdmVkX2F0X21zGAggASgDEhwKBWVudHJ5GAkgASgLMg0uZHR4LnYxLkVudHJ5IlIKFkxpc3RRdWFyYW50aW5lUmVzcG9uc2USKQoHZW50cmllcxgBIAMoCzIYLmR0eC52MS5RdWFyYW50aW5lZEVudHJ5Eg0KBXRvdGFsGAIgASgEMqIDCgtQZWVyU2VydmljZRI6CgdBZGRQZWVyEhYuZHR4LnYxLkFkZFBlZXJSZXF1ZXN0GhcuZHR4LnYxLkFkZFBlZXJSZXNwb25zZRJDCgpSZW1vdmVQZWVyEhkuZHR4LnYxLlJlbW92ZVBlZXJSZXF1ZXN0GhouZHR4LnYxLlJlbW92ZVBlZXJSZXNwb25zZRJACglMaXN0UGVlcnMSGC5kdHgudjEuTGlzdFBlZXJzUmVxdWVzdBoZLmR0eC52MS5MaXN0UGVlcnNSZXNwb25zZRJACglHZXRTdGF0dXMSGC5kdHgudjEuR2V0U3RhdHVzUmVxdWVzdBoZLmR0eC52MS5HZXRTdGF0dXNSZXNwb25zZRI9CghMaWZ0SGFsdBIXLmR0eC52MS5MaWZ0SGFsdFJlcXVlc3QaGC5kdHgudjEuTGlmdEhhbHRSZXNwb25zZRJPCg5MaXN0UXVhcmFudGluZRIdLmR0eC52MS5MaXN0UXVhcmFudGluZVJlcXVlc3QaHi5kdHgudjEuTGlzdFF1YXJhbnRpbmVSZXNwb25zZWIGcHJvdG8z", [file_dtx_v1_log, file_dtx_v1_log_service]);
 
 /**
  * A member of the roster: trusted as an origin, allowed to subscribe here, and (when subscribe
@@ -446,6 +448,137 @@ export const LiftHaltResponseSchema: GenMessage<LiftHaltResponse> = /*@__PURE__*
   messageDesc(file_dtx_v1_peer_service, 14);
 
 /**
+ * @generated from message dtx.v1.ListQuarantineRequest
+ */
+export type ListQuarantineRequest = Message<"dtx.v1.ListQuarantineRequest"> & {
+  /**
+   * Each filter is optional: the peer that sent the entries, their origin (node ids), and the
+   * reason code (BAD_SIGNATURE, CHAIN_BROKEN, FORK, ...).
+   *
+   * @generated from field: string peer = 1;
+   */
+  peer: string;
+
+  /**
+   * @generated from field: string origin = 2;
+   */
+  origin: string;
+
+  /**
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+
+  /**
+   * At most this many entries; 0 means 50, and more than 1,000 is refused.
+   *
+   * @generated from field: uint32 limit = 4;
+   */
+  limit: number;
+
+  /**
+   * Only entries older than this id: the last id of the previous page.
+   *
+   * @generated from field: uint64 before_id = 5;
+   */
+  beforeId: bigint;
+};
+
+/**
+ * Describes the message dtx.v1.ListQuarantineRequest.
+ * Use `create(ListQuarantineRequestSchema)` to create a new message.
+ */
+export const ListQuarantineRequestSchema: GenMessage<ListQuarantineRequest> = /*@__PURE__*/
+  messageDesc(file_dtx_v1_peer_service, 15);
+
+/**
+ * One entry a peer sent that this node did not apply.
+ *
+ * @generated from message dtx.v1.QuarantinedEntry
+ */
+export type QuarantinedEntry = Message<"dtx.v1.QuarantinedEntry"> & {
+  /**
+   * Newer entries have larger ids.
+   *
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * @generated from field: string peer = 2;
+   */
+  peer: string;
+
+  /**
+   * @generated from field: string origin = 3;
+   */
+  origin: string;
+
+  /**
+   * @generated from field: uint32 epoch = 4;
+   */
+  epoch: number;
+
+  /**
+   * @generated from field: uint64 seq = 5;
+   */
+  seq: bigint;
+
+  /**
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+
+  /**
+   * @generated from field: string detail = 7;
+   */
+  detail: string;
+
+  /**
+   * @generated from field: int64 received_at_ms = 8;
+   */
+  receivedAtMs: bigint;
+
+  /**
+   * The header, signature and payload as received.
+   *
+   * @generated from field: dtx.v1.Entry entry = 9;
+   */
+  entry?: Entry | undefined;
+};
+
+/**
+ * Describes the message dtx.v1.QuarantinedEntry.
+ * Use `create(QuarantinedEntrySchema)` to create a new message.
+ */
+export const QuarantinedEntrySchema: GenMessage<QuarantinedEntry> = /*@__PURE__*/
+  messageDesc(file_dtx_v1_peer_service, 16);
+
+/**
+ * @generated from message dtx.v1.ListQuarantineResponse
+ */
+export type ListQuarantineResponse = Message<"dtx.v1.ListQuarantineResponse"> & {
+  /**
+   * @generated from field: repeated dtx.v1.QuarantinedEntry entries = 1;
+   */
+  entries: QuarantinedEntry[];
+
+  /**
+   * How many quarantined entries match the filters, in all pages.
+   *
+   * @generated from field: uint64 total = 2;
+   */
+  total: bigint;
+};
+
+/**
+ * Describes the message dtx.v1.ListQuarantineResponse.
+ * Use `create(ListQuarantineResponseSchema)` to create a new message.
+ */
+export const ListQuarantineResponseSchema: GenMessage<ListQuarantineResponse> = /*@__PURE__*/
+  messageDesc(file_dtx_v1_peer_service, 17);
+
+/**
  * Administration of the federation roster and the node's sync status (admin tokens only).
  *
  * @generated from service dtx.v1.PeerService
@@ -494,6 +627,17 @@ export const PeerService: GenService<{
     methodKind: "unary";
     input: typeof LiftHaltRequestSchema;
     output: typeof LiftHaltResponseSchema;
+  },
+  /**
+   * Entries received from peers and not applied, newest first, exactly as received, with the
+   * reason: the evidence behind a peer's rejected counts.
+   *
+   * @generated from rpc dtx.v1.PeerService.ListQuarantine
+   */
+  listQuarantine: {
+    methodKind: "unary";
+    input: typeof ListQuarantineRequestSchema;
+    output: typeof ListQuarantineResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_dtx_v1_peer_service, 0);
