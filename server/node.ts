@@ -9,6 +9,7 @@ import { claimRuntime, releaseRuntime, writeRuntime } from './config/runtime-fil
 import { closeNodeContext, openNodeContext, type NodeContext } from './context.js';
 import { startHttpServer, stopHttpServer, type RunningHttp } from './http/http-server.js';
 import { startGrpcServer, stopGrpcServer, type RunningGrpc } from './rpc/grpc-server.js';
+import type { ReloadOutcome } from './rpc/tls-reload.js';
 import type { Signer } from './log/signer.js';
 
 export interface StartOptions {
@@ -80,6 +81,14 @@ export class DtxNode {
 
   get httpAddress(): string {
     return this.http.address;
+  }
+
+  /**
+   * Serves the TLS certificate and key from their files again if they changed and pass the
+   * checks (tls-reload.ts); undefined when the port speaks plain text. SIGHUP calls it.
+   */
+  reloadTls(): ReloadOutcome | undefined {
+    return this.grpc.tls?.check();
   }
 
   /** Idempotent: stops serving, waits briefly for running calls, closes the database. */

@@ -15,6 +15,8 @@ export interface ServerTls {
   privateKey: Buffer;
   /** Absolute paths, for node.json: a local command reaching this node checks the same certificate. */
   certFile: string;
+  /** Watched for renewals with the certificate (server/rpc/tls-reload.ts). */
+  keyFile: string;
   /** The name the certificate is for (its first DNS name, else its common name). */
   serverName: string | undefined;
 }
@@ -82,7 +84,7 @@ export function loadNodeTls(config: Pick<NodeConfig, 'tlsCert' | 'tlsKey' | 'tls
   }
   if (!x509.checkPrivateKey(privateKey)) throw invalid('tlsKey', `${key.path} is not the private key of the certificate in ${cert.path}`);
   return {
-    server: { certChain: cert.bytes, privateKey: key.bytes, certFile: cert.path, serverName: certificateName(x509) },
+    server: { certChain: cert.bytes, privateKey: key.bytes, certFile: cert.path, keyFile: key.path, serverName: certificateName(x509) },
     roots,
     rootsFile,
   };

@@ -16,6 +16,7 @@ import { formatHostPort, isLoopbackHost, parseHostPort } from '../../shared/net-
 import type { NodeContext } from '../context.js';
 import { OpenStreams } from './open-streams.js';
 import { Authenticator } from './auth.js';
+import { TlsReloader } from './tls-reload.js';
 import { IndicatorService, indicatorHandlers, indicatorPolicy } from './handlers/indicator-handlers.js';
 import { LogService, logHandlers, logPolicy } from './handlers/log-handlers.js';
 import { NodeService, nodeHandlers, nodePolicy } from './handlers/node-handlers.js';
@@ -34,6 +35,8 @@ export interface RunningGrpc {
   health: HealthImplementation;
   /** Lookup streams clients hold open: ended first when the server stops. */
   streams: OpenStreams;
+  /** With TLS: renews the port's certificate from its files (tls-reload.ts). */
+  tls: TlsReloader | undefined;
 }
 
 export async function startGrpcServer(node: NodeContext): Promise<RunningGrpc> {
@@ -61,9 +64,9 @@ export async function startGrpcServer(node: NodeContext): Promise<RunningGrpc> {
   addReflection(server, [file_dtx_v1_indicator_service, file_dtx_v1_log_service, file_dtx_v1_node_service, file_dtx_v1_sync_service, file_dtx_v1_peer_service]);
 
   const listen = parseHostPort(node.config.grpc, 'grpc');
+  const tls = node.tls.server && new TlsReloader(node.tls.server, node.config, node.dir, node.logger);
   const port = await new Promise<number>((resolve, reject) => {
-    const tls = node.tls.server;
-    const credentials = tls ? ServerCredentials.createSsl(null, [{ cert_chain: tls.certChain, private_key: tls.privateKey }], false) : ServerCredentials.createInsecure();
+    const credentials = tls ? tls.credentials : ServerCredentials.createInsecure();
     server.bindAsync(formatHostPort(listen), credentials, (err, boundPort) => {
       if (err) reject(new DtxError('UNAVAILABLE', `cannot listen for gRPC on ${node.config.grpc}: ${err.message}`, { cause: err }));
       else resolve(boundPort);
@@ -74,11 +77,13 @@ export async function startGrpcServer(node: NodeContext): Promise<RunningGrpc> {
   if (!node.tls.server && !isLoopbackHost(listen.host)) {
     node.logger.warn({ grpc: address }, 'the gRPC port listens beyond loopback in plain text: tokens and indicators cross the network in clear; set tlsCert and tlsKey (docs/operations.md, TLS)');
   }
-  return { server, address: node.tls.server ? `https://${address}` : address, health, streams };
+  tls?.start();
+  return { server, address: node.tls.server ? `https://${address}` : address, health, streams, tls };
 }
 
 /** Stops accepting calls, lets running ones finish for up to graceMs, then cuts the rest. */
 export async function stopGrpcServer(running: RunningGrpc, graceMs = 5000): Promise<void> {
+  running.tls?.stop();
   running.health.setStatus('', 'NOT_SERVING');
   running.streams.endAll();
   await new Promise<void>((resolve) => {

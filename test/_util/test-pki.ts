@@ -5,8 +5,10 @@
  * EC P-256 keys: a few milliseconds each.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from 'node:tls';
 import { makeTempDir, removeDir } from './test-node.js';
 
 export interface TestPki {
@@ -32,6 +34,17 @@ function openssl(args: string[], cwd: string): void {
 
 const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
 
+/**
+ * Another certificate from the test CA for localhost and 127.0.0.1, with a key of its own
+ * (mode 0600): a renewal of serverCert. Returns the two files' paths.
+ */
+export function issueServerCert(pki: TestPki, label: string): { cert: string; key: string } {
+  openssl(['req', ...NEW_KEY, '-keyout', `${label}.key`, '-out', `${label}.csr`, '-subj', '/CN=localhost'], pki.dir);
+  openssl(['x509', '-req', '-in', `${label}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${label}.pem`, '-days', '2', '-extfile', 'ext.cnf'], pki.dir);
+  chmodSync(join(pki.dir, `${label}.key`), 0o600);
+  return { cert: join(pki.dir, `${label}.pem`), key: join(pki.dir, `${label}.key`) };
+}
+
 export function makeTestPki(): TestPki {
   const dir = makeTempDir('pki');
   try {
@@ -56,4 +69,23 @@ export function makeTestPki(): TestPki {
     selfSignedKey: join(dir, 'self.key'),
     cleanup: () => removeDir(dir),
   };
+}
+
+/** The SHA-256 fingerprint of a PEM certificate file. */
+export function certFingerprint(pem: string): string {
+  return new X509Certificate(readFileSync(pem)).fingerprint256;
+}
+
+/** The fingerprint of the certificate a new TLS connection to https://HOST:PORT is given (checked against caFile, for localhost). */
+export function servedCertFingerprint(address: string, caFile: string): Promise<string> {
+  const { hostname, port } = new URL(address);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port), ca: readFileSync(caFile), servername: 'localhost', ALPNProtocols: ['h2'] }, () => {
+      const cert = socket.getPeerX509Certificate();
+      socket.end();
+      if (cert) resolve(cert.fingerprint256);
+      else reject(new Error('no certificate'));
+    });
+    socket.once('error', reject);
+  });
 }
