@@ -1,5 +1,5 @@
 /**
- * A DTX node in its own process: `node dist/server/cli/main.js start --data DIR`, listening on
+ * A DTX node in its own process: `node dist/bundle/main.js start --data DIR`, listening on
  * 127.0.0.1 with OS-chosen ports. Ready when node.json names the child's pid; its peak RSS is
  * read from /proc/PID/status (VmHWM) before it is stopped with SIGTERM.
  */

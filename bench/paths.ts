@@ -9,8 +9,8 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 
 export const PROJECT_ROOT = resolve(here, '..', '..');
 
-/** The compiled dtx command the node subprocesses run. */
-export const CLI_PATH = resolve(PROJECT_ROOT, 'dist', 'server', 'cli', 'main.js');
+/** The dtx command as shipped (the bundle `npm start` runs), which the node subprocesses run. */
+export const CLI_PATH = resolve(PROJECT_ROOT, 'dist', 'bundle', 'main.js');
 
 /** Built datasets and scratch data directories; not for version control. */
 export const CACHE_DIR = resolve(PROJECT_ROOT, 'bench', '.cache');

@@ -19,7 +19,7 @@ import { DtxNode } from '../../server/node.js';
 export const LOOPBACK_ANY_PORT = { grpc: '127.0.0.1:0', http: '127.0.0.1:0' } as const;
 
 /** The built CLI (`npm run build`; `npm test` builds first). */
-export const CLI_MAIN = fileURLToPath(new URL('../../dist/server/cli/main.js', import.meta.url));
+export const CLI_MAIN = fileURLToPath(new URL('../../dist/bundle/main.js', import.meta.url));
 
 /** A new, empty directory under the OS temp dir. */
 export function makeTempDir(label = 'node'): string {
@@ -133,7 +133,7 @@ export interface SpawnedNode {
 const POLL_MS = 50;
 
 /**
- * Runs `node dist/server/cli/main.js start --data DIR` and waits (bounded) until the child has
+ * Runs `node dist/bundle/main.js start --data DIR` and waits (bounded) until the child has
  * written DIR/node.json with its own pid; the gRPC and HTTP addresses come from that file.
  */
 export async function spawnNode(dir: string, options: { timeoutMs?: number } = {}): Promise<SpawnedNode> {

@@ -1,5 +1,5 @@
 /**
- * Helpers for end-to-end tests of the dtx command: run the built CLI (dist/server/cli/main.js)
+ * Helpers for end-to-end tests of the dtx command: run the built CLI as shipped (dist/bundle/main.js, the bundle `npm start` and the `dtx` bin run)
  * as a real subprocess, create temp data directories, start and stop real nodes.
  * Every wait is bounded; nothing here asserts how long anything takes.
  */
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect } from 'vitest';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = join(REPO_ROOT, 'dist', 'server', 'cli', 'main.js');
+export const CLI = join(REPO_ROOT, 'dist', 'bundle', 'main.js');
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
 
 /** Safety net for a hung subprocess; generous, never asserted. */
