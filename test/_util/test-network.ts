@@ -4,7 +4,9 @@
  * node holds the same head for every origin.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { DtxClient } from '../../client/index.js';
 import type { NodeConfig } from '../../server/config/config.js';
+import type { SignedEntry } from '../../shared/log/entry.js';
 import { startTestNode, type TestNode } from './test-node.js';
 
 /** Short heartbeats so that tests see lag and dead connections quickly. */
@@ -73,4 +75,11 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
     await sleep(25);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/** Every entry the node holds (of one origin, or of all), exactly as signed, in log order. */
+export async function readAll(client: DtxClient, origin?: string): Promise<SignedEntry[]> {
+  const out: SignedEntry[] = [];
+  for await (const batch of client.readLog({ origin })) out.push(...batch);
+  return out;
 }

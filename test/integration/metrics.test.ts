@@ -5,13 +5,11 @@
  * reason. Halted origins are checked in federation/fork.test.ts, where a fork is made.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DtxClient } from '../../client/index.js';
 import { generateSigningKey } from '../../shared/crypto.js';
-import type { SignedEntry } from '../../shared/log/entry.js';
 import { MaliciousRelay, resignedWith } from '../_util/malicious-relay.js';
 import { scrape } from '../_util/prom-text.js';
 import { emailBatch } from '../_util/samples.js';
-import { addPeer, FAST_SYNC, headsOf, stopAll, waitFor } from '../_util/test-network.js';
+import { addPeer, FAST_SYNC, headsOf, readAll, stopAll, waitFor } from '../_util/test-network.js';
 import { startTestNode, type TestNode } from '../_util/test-node.js';
 
 const FIRST = 25;
@@ -20,12 +18,6 @@ const STATES = ['connecting', 'connected', 'reconnecting', 'halted', 'idle'];
 
 let a: TestNode;
 let b: TestNode;
-
-async function readAll(client: DtxClient): Promise<SignedEntry[]> {
-  const out: SignedEntry[] = [];
-  for await (const batch of client.readLog({})) out.push(...batch);
-  return out;
-}
 
 beforeAll(async () => {
   [a, b] = await Promise.all([startTestNode({ name: 'lab-a', overrides: FAST_SYNC }), startTestNode({ name: 'lab-b', overrides: FAST_SYNC })]);

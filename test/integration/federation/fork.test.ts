@@ -8,7 +8,6 @@ import { chmodSync, copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { DtxClient } from '../../../client/index.js';
 import { verifySignature } from '../../../shared/crypto.js';
 import { entryHash, type SignedEntry } from '../../../shared/log/entry.js';
 import { decodeHeader } from '../../../shared/log/entry-header.js';
@@ -20,7 +19,7 @@ import { expectDtxError } from '../../_util/errors.js';
 import { MaliciousRelay } from '../../_util/malicious-relay.js';
 import { scrape } from '../../_util/prom-text.js';
 import { emailBatch } from '../../_util/samples.js';
-import { headsOf, stopAll, waitFor } from '../../_util/test-network.js';
+import { headsOf, readAll, stopAll, waitFor } from '../../_util/test-network.js';
 import { initTempDataDir, removeDir, startNodeOn, startTestNode, type RunningTestNode, type TestNode } from '../../_util/test-node.js';
 
 /** Heartbeats well inside the idle timeout (3x) even on a loaded machine: no stream should drop by itself here. */
@@ -33,12 +32,6 @@ let twin: RunningTestNode;
 let twinDir: string;
 let aLog: SignedEntry[];
 let twinLog: SignedEntry[];
-
-async function readAll(client: DtxClient, origin?: string): Promise<SignedEntry[]> {
-  const out: SignedEntry[] = [];
-  for await (const batch of client.readLog({ origin })) out.push(...batch);
-  return out;
-}
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const hashOf = (e: { header: Uint8Array; signature: Uint8Array }) => hex(entryHash(e.header, e.signature));

@@ -8,14 +8,13 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { DtxClient } from '../../../client/index.js';
 import { verifyNodeLog } from '../../../client/verify-node-log.js';
 import { generateSigningKey, type SigningKey } from '../../../shared/crypto.js';
 import type { ErrorCode } from '../../../shared/errors.js';
 import { entryHash, type SignedEntry } from '../../../shared/log/entry.js';
 import { copyEntry, MaliciousRelay, resignedWith, withAlteredPayload } from '../../_util/malicious-relay.js';
 import { emailBatch, emailInput } from '../../_util/samples.js';
-import { FAST_SYNC, headsOf, stopAll, waitFor } from '../../_util/test-network.js';
+import { FAST_SYNC, headsOf, readAll, stopAll, waitFor } from '../../_util/test-network.js';
 import { CLI_MAIN, initTempDataDir, removeDir, startNodeOn, startTestNode, type RunningTestNode, type TestNode } from '../../_util/test-node.js';
 
 const A_COUNT = 6;
@@ -31,12 +30,6 @@ let bLog: SignedEntry[];
 let cLog: SignedEntry[];
 /** Signs where it must not: stands in for anyone but the origin. */
 let forger: SigningKey;
-
-async function readAll(client: DtxClient, origin?: string): Promise<SignedEntry[]> {
-  const out: SignedEntry[] = [];
-  for await (const batch of client.readLog({ origin })) out.push(...batch);
-  return out;
-}
 
 beforeAll(async () => {
   [a, b, c] = await Promise.all([startTestNode({ name: 'origin-a' }), startTestNode({ name: 'origin-b' }), startTestNode({ name: 'origin-c' })]);

@@ -4,7 +4,6 @@
  * pages that cover everything once; bad filters refused with the field named; admin only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DtxClient } from '../../../client/index.js';
 import { issueToken } from '../../../shared/auth/tokens.js';
 import { generateSigningKey } from '../../../shared/crypto.js';
 import type { SignedEntry } from '../../../shared/log/entry.js';
@@ -12,7 +11,7 @@ import { decodeHeader } from '../../../shared/log/entry-header.js';
 import { expectDtxError } from '../../_util/errors.js';
 import { MaliciousRelay, resignedWith } from '../../_util/malicious-relay.js';
 import { emailBatch } from '../../_util/samples.js';
-import { FAST_SYNC, stopAll, waitFor } from '../../_util/test-network.js';
+import { FAST_SYNC, readAll, stopAll, waitFor } from '../../_util/test-network.js';
 import { startTestNode, type TestNode } from '../../_util/test-node.js';
 
 const A_COUNT = 5;
@@ -25,12 +24,6 @@ let d: TestNode;
 let relay: MaliciousRelay;
 /** What the relay sent that D must refuse, in the order sent. */
 let refused: SignedEntry[];
-
-async function readAll(client: DtxClient): Promise<SignedEntry[]> {
-  const out: SignedEntry[] = [];
-  for await (const batch of client.readLog({})) out.push(...batch);
-  return out;
-}
 
 const hex = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('hex');
 
