@@ -26,11 +26,14 @@ import { Sequencer } from './log/sequencer.js';
 import type { Signer } from './log/signer.js';
 import { Federation } from './sync/federation.js';
 import { loadNodeTls, type NodeTls } from './config/tls-files.js';
+import { CallCounts } from './rpc/call-counts.js';
 
 export interface NodeContext {
   dir: string;
   /** The gRPC port's certificate and key, and the roots for https:// peers (tls-files.ts). */
   tls: NodeTls;
+  /** gRPC calls answered, by method and outcome (GET /metrics). */
+  calls: CallCounts;
   nodeId: string;
   key: SigningKey;
   config: NodeConfig;
@@ -137,6 +140,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
   return {
     dir,
     tls,
+    calls: new CallCounts(),
     nodeId,
     key,
     config,

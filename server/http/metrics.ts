@@ -42,11 +42,12 @@ export function createNodeMetrics(node: NodeContext): NodeMetrics {
   const applied = counter('dtx_peer_entries_applied_total', 'Entries received from a peer and stored (since the link started).', ['peer']);
   const duplicates = counter('dtx_peer_entries_duplicate_total', 'Entries received from a peer that this node already held.', ['peer']);
   const rejected = counter('dtx_peer_entries_rejected_total', 'Entries received from a peer and refused, by reason (quarantined).', ['peer', 'reason']);
+  const calls = counter('dtx_rpc_calls_total', 'gRPC calls answered, by method and outcome (a DTX error code, OK, or CANCELLED); a stream counts once, when it ends.', ['method', 'code']);
 
   const refresh = () => {
     const status = nodeStatus(node);
     // Reset first: a peer removed or a halt lifted must drop out of the exposition, not linger.
-    for (const metric of [info, headSeq, headEpoch, halted, state, lagEntries, lagSeconds, applied, duplicates, rejected]) metric.reset();
+    for (const metric of [info, headSeq, headEpoch, halted, state, lagEntries, lagSeconds, applied, duplicates, rejected, calls]) metric.reset();
     info.set({ node_id: status.nodeId, name: node.config.name, version: VERSION }, 1);
     for (const h of status.heads) {
       headSeq.set({ origin: h.origin }, h.seq);
@@ -66,6 +67,7 @@ export function createNodeMetrics(node: NodeContext): NodeMetrics {
       duplicates.inc({ peer: p.id }, p.duplicates);
       for (const [reason, count] of Object.entries(p.rejected)) rejected.inc({ peer: p.id, reason }, count);
     }
+    for (const c of node.calls.entries()) calls.inc({ method: c.method, code: c.code }, c.count);
   };
 
   return {

@@ -49,7 +49,7 @@ export async function startGrpcServer(node: NodeContext): Promise<RunningGrpc> {
     'grpc.enable_channelz': 0,
   });
   const roster = node.federation.roster;
-  const deps = { authenticator: new Authenticator(node.key.publicKeyObject, node.nodeId, (id) => roster.isMember(id)), logger: node.logger };
+  const deps = { authenticator: new Authenticator(node.key.publicKeyObject, node.nodeId, (id) => roster.isMember(id)), logger: node.logger, calls: node.calls };
   const readers = { publish: readPublishRequest, lookupIndicators: readLookupRequest, lookupStream: readLookupStreamRequest };
   const streams = new OpenStreams();
   registerService(server, IndicatorService, indicatorHandlers(node, streams), indicatorPolicy, { ...deps, readers });

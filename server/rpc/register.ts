@@ -12,6 +12,7 @@ import { DtxError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { grpcServerDefinition, MalformedRequest, type RequestReaders } from '../../shared/rpc/service-definition.js';
 import { toGrpcStatus } from '../../shared/rpc/status.js';
+import type { CallCounts } from './call-counts.js';
 import { authorize, type Authenticator } from './auth.js';
 
 export interface CallContext {
@@ -73,6 +74,8 @@ export interface RegisterDeps {
   logger: Logger;
   /** Hand-written request decoders for this service's hot methods. */
   readers?: RequestReaders;
+  /** Counts each call by method and outcome, when given. */
+  calls?: CallCounts;
 }
 
 export function registerService<S extends GenServiceMethods>(
@@ -109,6 +112,9 @@ export function registerService<S extends GenServiceMethods>(
       return { claims, metadata: call.metadata, peer: call.getPeer(), signal, reauthorize } satisfies CallContext;
     };
 
+    const count = (code: string) => deps.calls?.add(path.slice(1), code);
+    const codeOf = (err: unknown) => (err instanceof DtxError ? err.code : 'INTERNAL');
+
     const fail = (err: unknown) => {
       if (!(err instanceof DtxError) || err.code === 'INTERNAL') {
         deps.logger.error({ err, method: method.name }, 'call failed with an internal error');
@@ -125,8 +131,10 @@ export function registerService<S extends GenServiceMethods>(
             // machinery (an AbortController and a listener per call showed up in profiles).
             const result = await handler(call.request, await context(call, NEVER_ABORTED));
             reply = [null, result instanceof Uint8Array ? result : create(method.output, result as MessageInitShape<DescMessage>)];
+            count('OK');
           } catch (err) {
             reply = [fail(err)];
+            count(codeOf(err));
           }
           try {
             callback(...reply);
@@ -154,8 +162,13 @@ export function registerService<S extends GenServiceMethods>(
               await handler((call as ServerWritableStream<unknown, unknown>).request, callContext, send);
             }
             call.end();
+            count(abort.signal.aborted ? 'CANCELLED' : 'OK');
           } catch (err) {
-            if (abort.signal.aborted) return;
+            if (abort.signal.aborted) {
+              count('CANCELLED');
+              return;
+            }
+            count(codeOf(err));
             try {
               call.emit('error', fail(err));
             } catch (sendErr) {

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSigningKey } from '../../shared/crypto.js';
+import { expectDtxError } from '../_util/errors.js';
 import { MaliciousRelay, resignedWith } from '../_util/malicious-relay.js';
 import { scrape } from '../_util/prom-text.js';
 import { emailBatch } from '../_util/samples.js';
@@ -114,6 +115,19 @@ describe('GET /metrics', () => {
     expect(removed.all('dtx_peer_state', { peer: other.node.nodeId })).toEqual([]);
     expect(removed.all('dtx_peer_entries_applied_total', { peer: other.node.nodeId })).toEqual([]);
     expect(removed.value('dtx_peer_state', { peer: aId, state: 'connected' })).toBe(1);
+  });
+
+  it('counts gRPC calls by method and outcome, refusals included', async () => {
+    const publish = { method: 'dtx.v1.IndicatorService/Publish', code: 'OK' };
+    const before = (await scrape(a.node.httpAddress)).value('dtx_rpc_calls_total', publish) ?? 0;
+    await a.client.publish(emailBatch('metrics-calls', 2));
+    await expectDtxError(a.clientWith().status(), 'UNAUTHENTICATED');
+    await expectDtxError(a.client.getIndicator('not-an-id'), 'INVALID_ARGUMENT');
+    const m = await scrape(a.node.httpAddress);
+    expect(m.value('dtx_rpc_calls_total', publish)).toBe(before + 1);
+    expect(m.value('dtx_rpc_calls_total', { method: 'dtx.v1.PeerService/GetStatus', code: 'UNAUTHENTICATED' })).toBe(1);
+    expect(m.value('dtx_rpc_calls_total', { method: 'dtx.v1.IndicatorService/GetIndicator', code: 'INVALID_ARGUMENT' })).toBe(1);
+    expect(m.types.get('dtx_rpc_calls_total')).toBe('counter');
   });
 
   it('is listed with the other paths on a 404, and answers HEAD', async () => {
