@@ -32,3 +32,14 @@ export function reportError(err: unknown): number {
   process.stderr.write(`dtx: unexpected error: ${message}\n`);
   return 1;
 }
+
+/** A whole-number flag (`--name`), at least `min` when given, or an error naming the flag. */
+export function wholeNumberFlag(text: string | undefined, name: string, min?: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || (min !== undefined && n < min)) {
+    const expected = min === undefined ? 'a whole number' : `a whole number of at least ${min}`;
+    throw new DtxError('INVALID_ARGUMENT', `--${name}: expected ${expected}, got "${text}"`, { details: { field: name } });
+  }
+  return n;
+}

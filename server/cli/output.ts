@@ -60,3 +60,9 @@ export function printRecord(row: Row, format: OutputFormat): void {
 export function notice(message: string): void {
   process.stderr.write(`${message}\n`);
 }
+
+/** Bytes as lower-case hex (empty for none), as JSON output shows signatures and hashes. */
+export const hexOf = (bytes: Uint8Array | undefined): string => Buffer.from(bytes ?? []).toString('hex');
+
+/** A node id cut to fit a table column. */
+export const shortId = (id: string): string => (id.length > 16 ? `${id.slice(0, 12)}…` : id);

@@ -74,11 +74,11 @@ export async function startGrpcServer(node: NodeContext): Promise<RunningGrpc> {
   });
   // A dialable address: with TLS, the https:// form clients and peers use.
   const address = formatHostPort({ host: listen.host, port });
-  if (!node.tls.server && !isLoopbackHost(listen.host)) {
+  if (!tls && !isLoopbackHost(listen.host)) {
     node.logger.warn({ grpc: address }, 'the gRPC port listens beyond loopback in plain text: tokens and indicators cross the network in clear; set tlsCert and tlsKey (docs/operations.md, TLS)');
   }
   tls?.start();
-  return { server, address: node.tls.server ? `https://${address}` : address, health, streams, tls };
+  return { server, address: tls ? `https://${address}` : address, health, streams, tls };
 }
 
 /** Stops accepting calls, lets running ones finish for up to graceMs, then cuts the rest. */

@@ -12,7 +12,7 @@ import type { PublishedItem } from '../../../shared/gen/dtx/v1/indicator_service
 import { KIND_NAMES } from '../../../shared/indicator/kinds.js';
 import { parseIndicatorJson } from '../../../shared/indicator/input.js';
 import { validateIndicatorInput } from '../../../shared/indicator/validate.js';
-import { formatOf, withClientOptions, type ClientFlags } from '../common.js';
+import { formatOf, wholeNumberFlag, withClientOptions, type ClientFlags } from '../common.js';
 import { withClient } from '../connect.js';
 import { printRows } from '../output.js';
 import { Progress } from '../progress.js';
@@ -43,12 +43,6 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 /** Publish calls in flight when sending a file. */
 const IN_FLIGHT = 4;
 
-function numberFlag(text: string | undefined, name: string): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text)) throw new DtxError('INVALID_ARGUMENT', `--${name}: expected a whole number, got "${text}"`, { details: { field: name } });
-  return Number(text);
-}
-
 function fromFlags(flags: PublishFlags, now: number): IndicatorInput {
   if (!flags.kind || flags.value === undefined) {
     throw new DtxError('INVALID_ARGUMENT', 'give --kind and --value (and --tlp), or --file FILE for JSON Lines');
@@ -58,7 +52,7 @@ function fromFlags(flags: PublishFlags, now: number): IndicatorInput {
     kind: flags.kind,
     value: flags.value,
     tlp: flags.tlp,
-    confidence: numberFlag(flags.confidence, 'confidence'),
+    confidence: wholeNumberFlag(flags.confidence, 'confidence'),
     action: flags.action,
     validFor: flags.validFor,
     validFrom: flags.validFrom,
@@ -68,8 +62,8 @@ function fromFlags(flags: PublishFlags, now: number): IndicatorInput {
     techniques: flags.technique,
     description: flags.description,
     normalizer: flags.normalizer,
-    keyEpoch: numberFlag(flags.keyEpoch, 'key-epoch'),
-    maxDistance: numberFlag(flags.maxDistance, 'max-distance'),
+    keyEpoch: wholeNumberFlag(flags.keyEpoch, 'key-epoch'),
+    maxDistance: wholeNumberFlag(flags.maxDistance, 'max-distance'),
   };
   for (const key of Object.keys(object)) if (object[key] === undefined) delete object[key];
   const input = parseIndicatorJson(object, '', now);
@@ -125,7 +119,7 @@ export function registerPublishCommand(program: Command): void {
   ).action(async (flags: PublishFlags) => {
     await initCrypto();
     const now = Date.now();
-    const batchSize = numberFlag(flags.batchSize, 'batch-size') ?? 1000;
+    const batchSize = wholeNumberFlag(flags.batchSize, 'batch-size') ?? 1000;
     if (batchSize < 1) throw new DtxError('INVALID_ARGUMENT', '--batch-size: at least 1');
     let items: IndicatorInput[];
     if (flags.file !== undefined) {

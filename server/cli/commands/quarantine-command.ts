@@ -7,13 +7,12 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ListQuarantineRequestSchema, ListQuarantineResponse } from '../../../shared/gen/dtx/v1/peer_service_pb.js';
-import { DtxError } from '../../../shared/errors.js';
 import { readRuntime } from '../../config/runtime-file.js';
 import { DEFAULT_QUARANTINE_LIMIT } from '../../sync/quarantine-listing.js';
-import { formatOf, withClientOptions, type ClientFlags } from '../common.js';
+import { formatOf, wholeNumberFlag, withClientOptions, type ClientFlags } from '../common.js';
 import { withClient } from '../connect.js';
 import { offlineQuarantine } from '../offline-status.js';
-import { notice, printRows } from '../output.js';
+import { hexOf, notice, printRows, shortId } from '../output.js';
 
 interface QuarantineFlags extends ClientFlags {
   peer?: string;
@@ -23,15 +22,6 @@ interface QuarantineFlags extends ClientFlags {
   before?: string;
 }
 
-/** A whole number of at least 1 from a flag, or a clear error naming the flag. */
-function positive(text: string, flag: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) throw new DtxError('INVALID_ARGUMENT', `${flag}: expected a whole number of at least 1, got "${text}"`);
-  return n;
-}
-
-const hex = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('hex');
-const short = (id: string) => (id.length > 16 ? `${id.slice(0, 12)}…` : id);
 
 /** One quarantined entry as `--json` prints it: ids in full, bytes in hex. */
 function entryJson(e: ListQuarantineResponse['entries'][number]) {
@@ -44,9 +34,9 @@ function entryJson(e: ListQuarantineResponse['entries'][number]) {
     seq: Number(e.seq),
     reason: e.reason,
     detail: e.detail,
-    header: hex(e.entry?.header),
-    signature: hex(e.entry?.signature),
-    payload: hex(e.entry?.payload),
+    header: hexOf(e.entry?.header),
+    signature: hexOf(e.entry?.signature),
+    payload: hexOf(e.entry?.payload),
   };
 }
 
@@ -65,8 +55,8 @@ export function registerQuarantineCommand(program: Command): void {
       peer: flags.peer ?? '',
       origin: flags.origin ?? '',
       reason: flags.reason ?? '',
-      limit: positive(flags.limit, '--limit'),
-      beforeId: flags.before === undefined ? 0n : BigInt(positive(flags.before, '--before')),
+      limit: wholeNumberFlag(flags.limit, 'limit', 1)!,
+      beforeId: BigInt(wholeNumberFlag(flags.before, 'before', 1) ?? 0),
     } satisfies MessageInitShape<typeof ListQuarantineRequestSchema>;
     const dir = flags.data && !flags.node ? resolve(flags.data) : undefined;
     const stopped = dir !== undefined && !readRuntime(dir);
@@ -91,7 +81,7 @@ export function registerQuarantineCommand(program: Command): void {
       notice('nothing quarantined' + (flags.peer || flags.origin || flags.reason ? ' that matches' : ''));
       return;
     }
-    const rows = entries.map((e) => ({ id: e.id, received: e.receivedAt, peer: short(e.peer), origin: short(e.origin), at: `${e.epoch}:${e.seq}`, reason: e.reason, detail: e.detail }));
+    const rows = entries.map((e) => ({ id: e.id, received: e.receivedAt, peer: shortId(e.peer), origin: shortId(e.origin), at: `${e.epoch}:${e.seq}`, reason: e.reason, detail: e.detail }));
     printRows(rows, 'table', ['id', 'received', 'peer', 'origin', 'at', 'reason', 'detail']);
     notice(`${entries.length} of ${total} quarantined${next === undefined ? '' : `; next page: --before ${next}`}; --json for ids in full and the bytes as received`);
   });

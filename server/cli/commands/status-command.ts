@@ -10,16 +10,14 @@ import { withClient } from '../connect.js';
 import { resolve } from 'node:path';
 import { readRuntime } from '../../config/runtime-file.js';
 import { offlineStatus } from '../offline-status.js';
-import { notice, renderTable, stringify } from '../output.js';
+import { hexOf, notice, renderTable, shortId, stringify } from '../output.js';
 
-const hex = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? []).toString('hex');
-const short = (id: string) => (id.length > 16 ? `${id.slice(0, 12)}…` : id);
 
 /** The JSON shape of `dtx status --json` (documented in docs/federation.md). */
 export function statusJson(s: GetStatusResponse) {
   return {
     nodeId: s.nodeId,
-    heads: Object.fromEntries(s.heads.map((h) => [h.origin, { epoch: h.epoch, seq: Number(h.seq), hash: hex(h.hash) }])),
+    heads: Object.fromEntries(s.heads.map((h) => [h.origin, { epoch: h.epoch, seq: Number(h.seq), hash: hexOf(h.hash) }])),
     peers: s.peers.map((p) => ({
       id: p.id,
       name: p.name,
@@ -38,7 +36,7 @@ export function statusJson(s: GetStatusResponse) {
       epoch: h.epoch,
       seq: Number(h.seq),
       via: h.via,
-      evidence: h.headerA.length > 0 ? { headerA: hex(h.headerA), signatureA: hex(h.signatureA), headerB: hex(h.headerB), signatureB: hex(h.signatureB) } : undefined,
+      evidence: h.headerA.length > 0 ? { headerA: hexOf(h.headerA), signatureA: hexOf(h.signatureA), headerB: hexOf(h.headerB), signatureB: hexOf(h.signatureB) } : undefined,
     })),
     quarantined: Number(s.quarantined),
   };
@@ -56,10 +54,10 @@ function printTable(status: ReturnType<typeof statusJson>): void {
     const lags = Object.entries(p.lag).filter(([, l]) => l.entries > 0);
     const rejected = Object.entries(p.rejected).map(([reason, n]) => `${reason}:${n}`).join(' ');
     return {
-      peer: p.name ? `${p.name} ${short(p.id)}` : short(p.id),
+      peer: p.name ? `${p.name} ${shortId(p.id)}` : shortId(p.id),
       url: p.url,
       state: p.state,
-      lag: lags.length === 0 ? '0' : lags.map(([o, l]) => `${short(o)} ${l.entries} (${l.seconds.toFixed(1)}s)`).join('; '),
+      lag: lags.length === 0 ? '0' : lags.map(([o, l]) => `${shortId(o)} ${l.entries} (${l.seconds.toFixed(1)}s)`).join('; '),
       applied: p.applied,
       rejected,
       'last error': p.lastError,
