@@ -28,8 +28,12 @@ export interface CursorFields {
 export interface SubscriptionOptions {
   /** HOST:PORT, or https://HOST:PORT for TLS. */
   address: string;
-  /** PEM certificates trusted for an https:// address; the system's roots by default. */
-  tlsRoots?: Uint8Array;
+  /**
+   * PEM certificates trusted for an https:// address; the system's roots by default. A function
+   * is asked at every (re)connect: roots that changed (a renewed CA bundle) apply from the next
+   * connection on, while an open stream keeps the connection it has.
+   */
+  tlsRoots?: Uint8Array | (() => Uint8Array | undefined);
   /** The cursors to send, read at every (re)connect. */
   cursors: () => CursorFields[];
   /** A token for each attempt (peer tokens are short-lived and bound to the method). */
@@ -45,13 +49,22 @@ const DEFAULT_BACKOFF = { initialMs: 100, maxMs: 5000 };
 
 export async function* resumableSubscription(options: SubscriptionOptions): AsyncGenerator<SubscriptionEvent> {
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
-  const transport = new Transport({ address: options.address, tlsRoots: options.tlsRoots, keepaliveMs: Math.max(1000, Math.floor(options.idleTimeoutMs / 2)) });
+  const rootsNow = typeof options.tlsRoots === 'function' ? options.tlsRoots : () => options.tlsRoots as Uint8Array | undefined;
+  const open = (tlsRoots: Uint8Array | undefined) => new Transport({ address: options.address, tlsRoots, keepaliveMs: Math.max(1000, Math.floor(options.idleTimeoutMs / 2)) });
+  let roots = rootsNow();
+  let transport = open(roots);
   let failures = 0;
   try {
     for (let attempt = 1; !options.signal.aborted; attempt++) {
       yield { kind: 'connecting', attempt };
       // The consumer may have stopped the subscription while it held the event.
       if (options.signal.aborted) return;
+      if (rootsNow() !== roots) {
+        // A channel keeps the credentials it was made with: new roots need a new one.
+        transport.close();
+        roots = rootsNow();
+        transport = open(roots);
+      }
       try {
         const cursors = options.cursors().map((c) => create(CursorSchema, { origin: c.origin, epoch: c.epoch, seq: BigInt(c.seq), hash: c.hash }));
         const token = await options.token();

@@ -25,6 +25,7 @@ import { AppendHub } from './log/append-hub.js';
 import { Sequencer } from './log/sequencer.js';
 import type { Signer } from './log/signer.js';
 import { Federation } from './sync/federation.js';
+import { PeerRoots } from './sync/peer-roots.js';
 import { loadNodeTls, type NodeTls } from './config/tls-files.js';
 import { CallCounts } from './rpc/call-counts.js';
 
@@ -118,7 +119,7 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
       servable: (row) => own.servable(row),
       ownLog: own,
       afterApply: () => lookupMerger.keepUp(),
-      tlsRoots: tls.roots,
+      peerRoots: new PeerRoots(tls.roots, tls.rootsFile, options.logger),
     });
     own.setGate(federation.ownLogGate);
   } catch (err) {

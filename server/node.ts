@@ -84,11 +84,13 @@ export class DtxNode {
   }
 
   /**
-   * Serves the TLS certificate and key from their files again if they changed and pass the
-   * checks (tls-reload.ts); undefined when the port speaks plain text. SIGHUP calls it.
+   * Looks at the TLS files now (tls-reload.ts, peer-roots.ts): the gRPC port's certificate and
+   * key, served to new connections if they changed and pass the checks, and the CA file for
+   * https:// peers, used from each link's next connection. Undefined for what is not
+   * configured. SIGHUP calls it; otherwise the node looks every minute.
    */
-  reloadTls(): ReloadOutcome | undefined {
-    return this.grpc.tls?.check();
+  reloadTls(): { certificate: ReloadOutcome | undefined; ca: ReloadOutcome | undefined } {
+    return { certificate: this.grpc.tls?.check(), ca: this.context.federation.reloadRoots() };
   }
 
   /** Idempotent: stops serving, waits briefly for running calls, closes the database. */

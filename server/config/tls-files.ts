@@ -57,13 +57,16 @@ export function certificateName(cert: X509Certificate): string | undefined {
   return /^CN=(.+)$/m.exec(cert.subject)?.[1];
 }
 
+/** The roots for https:// peers (tlsCa), checked: a readable file holding a PEM certificate. */
+export function loadTlsRoots(config: Pick<NodeConfig, 'tlsCa'>, dir: string): Pick<NodeTls, 'roots' | 'rootsFile'> {
+  if (!config.tlsCa) return { roots: undefined, rootsFile: undefined };
+  const { path, bytes } = readPem(dir, config.tlsCa, 'tlsCa');
+  certificate(bytes, path, 'tlsCa');
+  return { roots: bytes, rootsFile: path };
+}
+
 export function loadNodeTls(config: Pick<NodeConfig, 'tlsCert' | 'tlsKey' | 'tlsCa'>, dir: string): NodeTls {
-  let rootsFile: string | undefined;
-  let roots: Buffer | undefined;
-  if (config.tlsCa) {
-    ({ path: rootsFile, bytes: roots } = readPem(dir, config.tlsCa, 'tlsCa'));
-    certificate(roots, rootsFile, 'tlsCa');
-  }
+  const { roots, rootsFile } = loadTlsRoots(config, dir);
   if (!config.tlsCert !== !config.tlsKey) {
     throw invalid(config.tlsCert ? 'tlsKey' : 'tlsCert', 'tlsCert and tlsKey go together: set both (the certificate chain and its private key, PEM) or neither');
   }

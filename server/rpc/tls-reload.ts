@@ -11,16 +11,15 @@
  * passes updates to its servers through the protected updateSecureContextOptions, which its
  * own file-watching credentials use; this subclass does the same.
  */
-import { createHash, X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { ServerCredentials } from '@grpc/grpc-js';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '../../shared/logger.js';
 import type { NodeConfig } from '../config/config.js';
+import { FILE_CHECK_EVERY_MS, fileStamp, type ReloadOutcome } from '../config/file-stamp.js';
 import { loadNodeTls, type ServerTls } from '../config/tls-files.js';
 
-const CHECK_EVERY_MS = 60_000;
-const CHECKS_A_DAY = (24 * 3600_000) / CHECK_EVERY_MS;
+const CHECKS_A_DAY = (24 * 3600_000) / FILE_CHECK_EVERY_MS;
 /** A certificate this close to its end is warned about at each check. */
 const EXPIRY_WARNING_MS = 14 * 24 * 3600_000;
 
@@ -42,19 +41,7 @@ function contextOf(pair: ServerTls): SecureContextOptions {
   return { cert: [pair.certChain], key: [pair.privateKey] };
 }
 
-export type ReloadOutcome = 'unchanged' | 'reloaded' | 'failed';
-
-/**
- * What identifies a version of a file: a digest of its bytes (a few kilobytes, read once a
- * minute), since a rewrite in place can keep its size and, within a clock tick, its mtime.
- */
-function stamp(path: string): string {
-  try {
-    return createHash('sha256').update(readFileSync(path)).digest('hex');
-  } catch (err) {
-    return `unreadable:${(err as NodeJS.ErrnoException).code ?? ''}`;
-  }
-}
+export type { ReloadOutcome };
 
 export class TlsReloader {
   readonly credentials: ReloadableServerCredentials;
@@ -78,7 +65,7 @@ export class TlsReloader {
     this.timer ??= setInterval(() => {
       // Once a day, also a certificate that nobody renews is warned about again.
       if (this.check() === 'unchanged' && ++checks % CHECKS_A_DAY === 0) this.warnIfExpiring();
-    }, CHECK_EVERY_MS).unref();
+    }, FILE_CHECK_EVERY_MS).unref();
   }
 
   stop(): void {
@@ -111,7 +98,7 @@ export class TlsReloader {
   }
 
   private stampsNow(): string {
-    return `${stamp(this.current.certFile)}|${stamp(this.current.keyFile)}`;
+    return `${fileStamp(this.current.certFile)}|${fileStamp(this.current.keyFile)}`;
   }
 
   private warnIfExpiring(): void {

@@ -20,7 +20,9 @@ import { Applier, type OwnLog } from './applier.js';
 import { OWN_LOG_WAIT_MS, OwnLogGate } from './own-log-gate.js';
 import { DEFAULT_OUTBOX, Outbox } from './outbox.js';
 import { PeerLink, type LinkState, type PeerHead } from './peer-link.js';
+import type { PeerRoots } from './peer-roots.js';
 import { Roster } from './roster.js';
+import type { ReloadOutcome } from '../config/file-stamp.js';
 import { liftStoredHalt, storedHalts, storedHeads, type HaltView } from './stored-state.js';
 
 export const SUBSCRIBE_METHOD = '/dtx.v1.SyncService/Subscribe';
@@ -47,8 +49,8 @@ export interface FederationDeps {
   ownLog: OwnLog;
   /** Told after each received message is stored. */
   afterApply?: () => void;
-  /** PEM roots trusted for https:// peers; the system's when undefined. */
-  tlsRoots?: Uint8Array;
+  /** The roots trusted for https:// peers (tlsCa), reloaded when the file changes. */
+  peerRoots: PeerRoots;
 }
 
 export interface OriginLag {
@@ -116,11 +118,18 @@ export class Federation {
   start(): void {
     this.started = true;
     this.startedAt = this.deps.clock();
+    this.deps.peerRoots.start();
     void this.reconcile();
+  }
+
+  /** Uses the tlsCa file's roots if it changed and passes the checks; undefined when none is set. */
+  reloadRoots(): ReloadOutcome | undefined {
+    return this.deps.peerRoots.check();
   }
 
   async stop(): Promise<void> {
     this.started = false;
+    this.deps.peerRoots.stop();
     for (const set of this.streams.values()) for (const controller of set) controller.abort();
     await Promise.all([...this.links.values()].map((link) => link.stop()));
     this.links.clear();
@@ -177,7 +186,7 @@ export class Federation {
         applier: this.applier,
         ownId: this.deps.nodeId,
         ownKey: this.deps.key.publicKey,
-        tlsRoots: this.deps.tlsRoots,
+        tlsRoots: () => this.deps.peerRoots.current,
         cursors: () => storedHeads(this.deps.logStore),
         token: (audience) => issuePeerToken(this.deps.key.privateKeyObject, this.deps.nodeId, audience, SUBSCRIBE_METHOD),
         peerHalted: (peerId) => this.isOriginHalted(peerId),

@@ -26,8 +26,8 @@ export interface LinkDeps {
   /** This node's id and public key: the peer's heads of this origin must carry its signature. */
   ownId: string;
   ownKey: Uint8Array;
-  /** PEM roots trusted for an https:// peer; the system's when undefined. */
-  tlsRoots?: Uint8Array;
+  /** PEM roots trusted for an https:// peer, asked at each connection; the system's when undefined. */
+  tlsRoots: () => Uint8Array | undefined;
   /** This node's heads, as cursors. */
   cursors: () => CursorFields[];
   /** A fresh peer token for Subscribe at `audience`. */

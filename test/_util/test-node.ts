@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DtxClient } from '../../client/index.js';
-import { silentLogger } from '../../shared/logger.js';
+import { silentLogger, type Logger } from '../../shared/logger.js';
 import type { NodeConfig } from '../../server/config/config.js';
 import { FILES, initDataDir, readAdminToken, type InitResult } from '../../server/config/data-dir.js';
 import { DtxNode } from '../../server/node.js';
@@ -60,8 +60,8 @@ export interface TestNode extends RunningTestNode {
 }
 
 /** Starts a node in this process on an initialized directory (port 0 unless overridden). */
-export async function startNodeOn(dir: string, overrides: Partial<NodeConfig> = {}): Promise<RunningTestNode> {
-  const node = await DtxNode.start(dir, { logger: silentLogger(), overrides: { ...LOOPBACK_ANY_PORT, ...overrides } });
+export async function startNodeOn(dir: string, overrides: Partial<NodeConfig> = {}, logger: Logger = silentLogger()): Promise<RunningTestNode> {
+  const node = await DtxNode.start(dir, { logger, overrides: { ...LOOPBACK_ANY_PORT, ...overrides } });
   const token = readAdminToken(dir);
   const clients: DtxClient[] = [];
   const clientWith = (t?: string): DtxClient => {
@@ -87,11 +87,11 @@ export async function startNodeOn(dir: string, overrides: Partial<NodeConfig> = 
 }
 
 /** Inits a temp data dir and starts a node on it; stop() also removes the directory. */
-export async function startTestNode(options: { name?: string; overrides?: Partial<NodeConfig> } = {}): Promise<TestNode> {
+export async function startTestNode(options: { name?: string; overrides?: Partial<NodeConfig>; logger?: Logger } = {}): Promise<TestNode> {
   const { dir } = await initTempDataDir({ name: options.name });
   let running: RunningTestNode;
   try {
-    running = await startNodeOn(dir, options.overrides);
+    running = await startNodeOn(dir, options.overrides, options.logger);
   } catch (err) {
     removeDir(dir);
     throw err;

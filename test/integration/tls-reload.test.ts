@@ -55,12 +55,12 @@ afterAll(async () => {
 describe('TLS certificate renewal', () => {
   it('serves the renewed pair to new connections; an open client keeps working', async () => {
     expect(await served()).toBe(fingerprint(pki.serverCert));
-    expect(node.reloadTls()).toBe('unchanged');
+    expect(node.reloadTls().certificate).toBe('unchanged');
     const before = new DtxClient({ address: node.grpcAddress, token, tlsRoots: readFileSync(pki.caCert) });
     try {
       expect((await before.status()).nodeId).toBe(node.nodeId);
       install(renewed.cert, renewed.key);
-      expect(node.reloadTls()).toBe('reloaded');
+      expect(node.reloadTls().certificate).toBe('reloaded');
       expect(await served()).toBe(fingerprint(renewed.cert));
       expect((await before.status()).nodeId).toBe(node.nodeId);
       const after = new DtxClient({ address: node.grpcAddress, token, tlsRoots: readFileSync(pki.caCert) });
@@ -70,7 +70,7 @@ describe('TLS certificate renewal', () => {
         after.close();
       }
       // Nothing changed since: nothing to do.
-      expect(node.reloadTls()).toBe('unchanged');
+      expect(node.reloadTls().certificate).toBe('unchanged');
     } finally {
       before.close();
     }
@@ -84,7 +84,7 @@ describe('TLS certificate renewal', () => {
     const serving = await served();
     log.lines.length = 0;
     write();
-    expect(node.reloadTls()).toBe('failed');
+    expect(node.reloadTls().certificate).toBe('failed');
     expect(await served()).toBe(serving);
     expect(log.lines).toHaveLength(1);
     const line = JSON.parse(log.lines[0]!) as { level: number; msg: string; problem: string };
@@ -92,11 +92,11 @@ describe('TLS certificate renewal', () => {
     expect(line.msg).toMatch(/cannot be used; still serving the previous certificate/);
     expect(line.problem).toMatch(problem);
     // Reported once: the same files are not checked again until they change.
-    expect(node.reloadTls()).toBe('unchanged');
+    expect(node.reloadTls().certificate).toBe('unchanged');
     expect(log.lines).toHaveLength(1);
     // Put right, the renewal goes through.
     install(renewed.cert, renewed.key);
-    const outcome = node.reloadTls();
+    const outcome = node.reloadTls().certificate;
     expect(outcome).toBe(serving === fingerprint(renewed.cert) ? 'unchanged' : 'reloaded');
     expect(await served()).toBe(fingerprint(renewed.cert));
   });
@@ -104,7 +104,7 @@ describe('TLS certificate renewal', () => {
   it('a node in plain text has nothing to reload', async () => {
     const plain = await startTestNode({ name: 'plain' });
     try {
-      expect(plain.node.reloadTls()).toBeUndefined();
+      expect(plain.node.reloadTls()).toEqual({ certificate: undefined, ca: undefined });
     } finally {
       await plain.stop();
     }

@@ -47,7 +47,7 @@ export function registerNodeCommands(program: Command): void {
 
   program
     .command('start')
-    .description('run the node in the foreground until Ctrl-C or SIGTERM (SIGHUP: reload renewed TLS files)')
+    .description('run the node in the foreground until Ctrl-C or SIGTERM (SIGHUP: reload renewed TLS files, certificate and CA)')
     .option('--data <dir>', 'data directory (default: DTX_DATA or ./data)')
     .option('--init', 'initialize the data directory first if it holds no node')
     .option('--name <lab>', 'lab name (overrides config.json)')
@@ -102,10 +102,12 @@ export function registerNodeCommands(program: Command): void {
         process.on('SIGINT', () => stop('SIGINT'));
         process.on('SIGTERM', () => stop('SIGTERM'));
         // As for web servers: SIGHUP picks up renewed TLS files now rather than within a minute.
+        // What changed is logged by the reload itself (reloaded, or why not); here only what did not.
         process.on('SIGHUP', () => {
-          const outcome = node.reloadTls();
-          if (outcome === undefined) logger.warn('SIGHUP: the gRPC port speaks plain text; nothing to reload');
-          else if (outcome === 'unchanged') logger.info('SIGHUP: the TLS certificate files are unchanged');
+          const { certificate, ca } = node.reloadTls();
+          if (certificate === undefined && ca === undefined) logger.warn('SIGHUP: no TLS files configured (tlsCert, tlsKey, tlsCa); nothing to reload');
+          if (certificate === 'unchanged') logger.info('SIGHUP: the TLS certificate files are unchanged');
+          if (ca === 'unchanged') logger.info('SIGHUP: the TLS CA file is unchanged');
         });
       });
       logger.flush();
