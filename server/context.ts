@@ -132,6 +132,12 @@ export async function openNodeContext(dir: string, options: OpenContextOptions):
   // Every write to the view is an append (own or relayed); a merge left due by a crash starts now.
   hub.onAppended(() => lookupMerger.poke());
   lookupMerger.poke();
+  // The main thread's index of recent lookup keys is read a slice per turn of the event loop,
+  // so that no call waits for all of it at once.
+  const warmRecentKeys = () => {
+    if (db.open && !indicatorStore.warmRecentKeys()) setImmediate(warmRecentKeys);
+  };
+  setImmediate(warmRecentKeys);
   const keyFilter = new LookupKeyFilter(db, options.logger);
   indicatorStore.lookupKeys.filter = keyFilter;
   const query = new IndicatorQuery(indicatorStore, logStore, sightingStore, clock);

@@ -5,6 +5,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 import { DEFAULT_LOOKUP_KEY_OPTIONS, LookupKeyStore, type LookupKeyOptions, type LookupRowFields } from './lookup-key-store.js';
+import { READ_ROWS, RecentLookupKeys } from './recent-lookup-keys.js';
 
 export interface IndicatorKeyRow {
   id: Buffer;
@@ -67,9 +68,18 @@ export interface LookupFilter {
 
 const JOINED = `SELECT ${ENTRY_ROW} FROM indicators i JOIN entries e ON e.rowid = i.entry`;
 
-/** The (id, origin) under one lookup key, from both tables of the lookup index (lookup-key-store.ts). */
-const CANDIDATES = `(SELECT id, origin FROM lookup_keys WHERE lookup_key = ?
-  UNION ALL SELECT id, origin FROM lookup_keys_new WHERE lookup_key = ?) k`;
+/**
+ * The (id, origin) under one lookup key: from the merged table, and with `recent` also the
+ * recent rows a reader found in memory (recent-lookup-keys.ts), passed as a JSON array of their
+ * seqs. UNION: a row is in both tables while its merge is under way, and an indicator can have
+ * two recent rows. The caller also requires i.lookup_key to be the key: a recent row may name an
+ * indicator that moved on to another.
+ */
+const candidates = (recent: boolean) =>
+  recent
+    ? `(SELECT id, origin FROM lookup_keys WHERE lookup_key = ?
+      UNION SELECT n.id, n.origin FROM json_each(?) j JOIN lookup_recent n ON n.seq = j.value) k`
+    : '(SELECT id, origin FROM lookup_keys WHERE lookup_key = ?) k';
 
 export class IndicatorStore {
   private readonly upsert;
@@ -82,8 +92,15 @@ export class IndicatorStore {
   private readonly readTransaction: (fn: () => unknown) => unknown;
   /** The lookup index; the node merges its recent table in the background (LookupMerger). */
   readonly lookupKeys: LookupKeyStore;
+  /** This connection's index of the recent lookup keys, loaded at the first lookup. */
+  private recentKeys: RecentLookupKeys | undefined;
+  /** Set while a snapshot runs: its recent keys were brought up to date when it began. */
+  private inSnapshot = false;
 
-  constructor(db: Db, lookupKeyOptions: LookupKeyOptions = DEFAULT_LOOKUP_KEY_OPTIONS) {
+  constructor(
+    private readonly db: Db,
+    lookupKeyOptions: LookupKeyOptions = DEFAULT_LOOKUP_KEY_OPTIONS,
+  ) {
     this.lookupKeys = new LookupKeyStore(db, lookupKeyOptions);
     // Positional parameters: binding ten named ones from an object cost about 2 microseconds more per row.
     this.upsert = db.prepare(`INSERT INTO indicators (id, origin, version, entry, lookup_key, kind, value, action, confidence, valid_until)
@@ -97,37 +114,45 @@ export class IndicatorStore {
     this.selectOrigins = db.prepare('SELECT origin FROM indicators WHERE id = ? ORDER BY origin').pluck();
     // One prepared statement per view and filter combination: the planner sees plain equality predicates.
     this.lookups = new Map();
-    for (const view of ['full'] as const) {
+    for (const recent of [false, true]) {
       for (const retracted of [false, true]) {
         for (const expired of [false, true]) {
           let sql = `SELECT ${ENTRY_ROW}
-            FROM ${CANDIDATES} JOIN indicators i ON i.id = k.id AND i.origin = k.origin JOIN entries e ON e.rowid = i.entry
-            WHERE i.kind = ? AND i.value = ?`;
+            FROM ${candidates(recent)} JOIN indicators i ON i.id = k.id AND i.origin = k.origin JOIN entries e ON e.rowid = i.entry
+            WHERE i.lookup_key = ? AND i.kind = ? AND i.value = ?`;
           if (!retracted) sql += ' AND i.retract_reason = 0';
           if (!expired) sql += ' AND i.valid_until > ?';
           sql += ' ORDER BY i.id, i.origin';
-          this.lookups.set(`${view}:${retracted}:${expired}`, db.prepare(sql));
+          this.lookups.set(`${recent}:${retracted}:${expired}`, db.prepare(sql));
         }
       }
     }
     this.manyMatches = new Map();
+    for (const recent of [false, true]) {
     for (const retracted of [false, true]) {
       for (const expired of [false, true]) {
         // The keys are sorted in SQLite (a materialized CTE keeps its ORDER BY; a plain subquery
         // would be flattened and lose it), so the index is walked front to back instead of at
         // random: about a third less time for 10,000 keys at 1M indicators. json_each's key is
         // the query's position in the array. Merged index rows carry every field of a match
-        // (migration 5); only the few recent ones are joined to the indicators table.
+        // (migration 5); only the few recent ones (found in memory, passed as a JSON array of
+        // [position, seq]) are joined to the indicators table, unless their indicator moved to
+        // another key or their merge has put them in lookup_keys already. DISTINCT: an
+        // indicator can have two recent rows under one key.
         const fields = (t: string) =>
           `${t}.kind, ${t}.value, lower(hex(${t}.id)) AS idHex, ${t}.origin, ${t}.version, ${t}.action, ${t}.confidence, ${t}.valid_until AS validUntil, ${t}.retract_reason AS retractReason`;
+        const recentPart = `UNION ALL SELECT DISTINCT r.value ->> 0, ${fields('i')} FROM json_each(?) r
+              JOIN lookup_recent n ON n.seq = r.value ->> 1 JOIN indicators i ON i.id = n.id AND i.origin = n.origin
+              WHERE i.lookup_key = n.lookup_key
+                AND NOT EXISTS (SELECT 1 FROM lookup_keys m WHERE m.lookup_key = i.lookup_key AND m.id = i.id AND m.origin = i.origin)`;
         let sql = `WITH q AS MATERIALIZED (SELECT key, value FROM json_each(?) ORDER BY value)
           SELECT * FROM (SELECT q.key AS queryIndex, ${fields('l')} FROM q JOIN lookup_keys l ON l.lookup_key = q.value
-            UNION ALL SELECT q.key, ${fields('i')} FROM q JOIN lookup_keys_new n ON n.lookup_key = q.value
-              JOIN indicators i ON i.id = n.id AND i.origin = n.origin) WHERE 1`;
+            ${recent ? recentPart : ''}) WHERE 1`;
         if (!retracted) sql += ' AND retractReason = 0';
         if (!expired) sql += ' AND validUntil > ?';
-        this.manyMatches.set(`${retracted}:${expired}`, db.prepare(sql).raw(true));
+        this.manyMatches.set(`${recent}:${retracted}:${expired}`, db.prepare(sql).raw(true));
       }
+    }
     }
     this.readTransaction = db.transaction(<T>(fn: () => T): T => fn());
   }
@@ -164,7 +189,7 @@ export class IndicatorStore {
 
   lookup(query: LookupKeyQuery, filter: LookupFilter): IndicatorEntryRow[] {
     if (!this.lookupKeys.mightContain(query.lookupKey)) return [];
-    return this.run('full', query, filter) as IndicatorEntryRow[];
+    return this.run(query, filter) as IndicatorEntryRow[];
   }
 
   /**
@@ -173,7 +198,6 @@ export class IndicatorStore {
    * the query index; kind and value are compared here, since keys are hashes.
    */
   lookupMatchesMany(queries: readonly LookupKeyQuery[], filter: LookupFilter): (IndicatorMatchRow & { queryIndex: number })[] {
-    const statement = this.manyMatches.get(`${filter.includeRetracted}:${filter.includeExpired}`)!;
     // Only keys the filter does not rule out go to SQLite: most of a gateway's values are misses.
     const probed: number[] = [];
     const keys: number[] = [];
@@ -183,9 +207,15 @@ export class IndicatorStore {
       keys.push(queries[i]!.lookupKey);
     }
     if (keys.length === 0) return [];
-    const json = JSON.stringify(keys);
+    const recentKeys = this.recent();
+    const recent: [number, number][] = [];
+    for (let p = 0; p < keys.length; p++) for (const seq of recentKeys.candidates(keys[p]!)) recent.push([p, seq]);
+    const statement = this.manyMatches.get(`${recent.length > 0}:${filter.includeRetracted}:${filter.includeExpired}`)!;
+    const params: unknown[] = [JSON.stringify(keys)];
+    if (recent.length > 0) params.push(JSON.stringify(recent));
+    if (!filter.includeExpired) params.push(filter.nowMs);
     // Raw rows (arrays) skip building an object per candidate; most candidates are hits to keep.
-    const rows = (filter.includeExpired ? statement.all(json) : statement.all(json, filter.nowMs)) as unknown[][];
+    const rows = statement.all(...params) as unknown[][];
     const matches: (IndicatorMatchRow & { queryIndex: number })[] = [];
     for (const r of rows) {
       const queryIndex = probed[r[0] as number]!;
@@ -208,13 +238,43 @@ export class IndicatorStore {
 
   /** Runs fn in one read transaction: a batch of lookups sees one snapshot and pays for one. */
   snapshot<T>(fn: () => T): T {
-    return this.readTransaction(fn) as T;
+    return this.readTransaction(() => {
+      if (this.inSnapshot) return fn();
+      this.recent();
+      this.inSnapshot = true;
+      try {
+        return fn();
+      } finally {
+        this.inSnapshot = false;
+      }
+    }) as T;
   }
 
-  private run(view: 'full', q: LookupKeyQuery, filter: LookupFilter): unknown[] {
-    const statement = this.lookups.get(`${view}:${filter.includeRetracted}:${filter.includeExpired}`)!;
+  /**
+   * Reads the next slice of recent lookup keys into this connection's index; true once it is up
+   * to date. A node calls it a turn of the event loop at a time after it starts, so its first
+   * lookups need not read up to a million rows at once (about 0.4 s).
+   */
+  warmRecentKeys(): boolean {
+    return (this.recentKeys ??= new RecentLookupKeys(this.db)).refresh(READ_ROWS);
+  }
+
+  /** The recent lookup keys as of this read: brought up to date unless a snapshot already did. */
+  private recent(): RecentLookupKeys {
+    const recent = (this.recentKeys ??= new RecentLookupKeys(this.db));
+    if (!this.inSnapshot) recent.refresh();
+    return recent;
+  }
+
+  private run(q: LookupKeyQuery, filter: LookupFilter): unknown[] {
     const key = q.lookupKey;
-    return filter.includeExpired ? statement.all(key, key, q.kind, q.value) : statement.all(key, key, q.kind, q.value, filter.nowMs);
+    const recent = this.recent().candidates(key);
+    const statement = this.lookups.get(`${recent.length > 0}:${filter.includeRetracted}:${filter.includeExpired}`)!;
+    const params: unknown[] = [key];
+    if (recent.length > 0) params.push(JSON.stringify(recent));
+    params.push(key, q.kind, q.value);
+    if (!filter.includeExpired) params.push(filter.nowMs);
+    return statement.all(...params);
   }
 }
 

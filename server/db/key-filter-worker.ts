@@ -1,7 +1,7 @@
 /**
  * Fills a lookup key filter (key-filter.ts) from one read snapshot of the lookup index, on a
  * connection of its own, off the main thread (about half a second of scanning at 1M stored).
- * One snapshot holds every key in exactly one of the two tables; keys committed after it are
+ * One snapshot holds every key in one of the two tables (in both while a merge is under way); keys committed after it are
  * added by the main thread, which writes to the same memory. Both sides use atomic ORs.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -23,7 +23,7 @@ try {
   const filter = KeyFilter.view(memory);
   let keys = 0;
   db.transaction(() => {
-    for (const table of ['lookup_keys_new', 'lookup_keys']) {
+    for (const table of ['lookup_recent', 'lookup_keys']) {
       for (const key of db.prepare<[]>(`SELECT lookup_key FROM ${table}`).pluck().iterate()) {
         filter.add(key as number);
         keys++;

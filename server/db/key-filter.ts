@@ -1,5 +1,5 @@
 /**
- * A Bloom filter of the lookup keys in the view (lookup_keys and lookup_keys_new), in shared
+ * A Bloom filter of the lookup keys in the view (lookup_keys and lookup_recent), in shared
  * memory so that the lookup reader threads test the same bits the main thread sets. Most values
  * a gateway asks about are not in any feed; a miss answered here costs a few hundred nanoseconds
  * instead of two index probes (about 3 µs each at 1M stored). A key that is present always

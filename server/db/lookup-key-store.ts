@@ -1,40 +1,46 @@
 /**
  * The lookup index of the indicator view: rows keyed by (lookup_key, id, origin) in two tables,
- * as a two-level LSM tree (schema migration 4). Keys are hashes, so every new indicator lands its
- * key on a random page; in one big index that dirtied a page per new indicator per commit (about
- * 4 KB of log written per indicator at 1M stored, most of a catch-up's and a publish's SQLite
- * time). New keys now go into lookup_keys_new, small enough that its pages stay cached and few;
- * once it holds RECENT_LIMIT rows, the node moves them into lookup_keys slice by slice in key
- * order, which rewrites each page of the big table once per merge. A lookup probes both.
+ * as a two-level LSM tree. Keys are hashes, so every new indicator lands its key on a random page
+ * of a key-ordered table; done in one big index, that dirtied a page per new indicator per commit
+ * (about 4 KB of log written per indicator at 1M stored). New keys go into lookup_recent instead
+ * (schema migration 6): append-only, in arrival order, no index, so a commit dirties only the
+ * table's last pages whatever the keys. Readers hold its rows in memory, by key
+ * (recent-lookup-keys.ts). Once it holds RECENT_LIMIT rows, the node moves them into lookup_keys
+ * in key order, step by step, which rewrites each page of the big table once per merge.
  *
  * Rows of the merged table also carry what a match returns (schema migration 5): kind and value,
  * to compare with the query, and the match fields. A match lookup reads them in key order
  * instead of probing the indicators table at a random id, which was most of a hit's cost at 1M
- * indicators. Recent rows stay (lookup_key, id, origin): a commit rewrites every page of
- * lookup_keys_new it touches, so a wider row there costs every write; a lookup joins the few
- * recent hits to the indicators table, and the merge copies their fields in when it moves them.
- * The indicator store keeps the copies equal to the indicators table (refresh, retract).
+ * indicators. Recent rows stay (lookup_key, id, origin): a lookup joins the few recent hits to
+ * the indicators table, and the merge copies their fields in when it moves them. The indicator
+ * store keeps the copies equal to the indicators table (refresh, retract).
  */
 import type { Db } from './database.js';
 
-/** Rows in lookup_keys_new that start a merge: about 2 MB of cached pages. */
-export const RECENT_LIMIT = 65_536;
+/**
+ * Rows in lookup_recent that start a merge. A merge rewrites about every page of the merged table
+ * (keys are hashes), so the rarer merges are, the less each key costs: a 1M catch-up took 15.5 s
+ * with 131,072, 13.4 s with 262,144 and 11.4 s with 524,288. Every reader holds the recent rows
+ * in memory (recent-lookup-keys.ts), 28 to 56 bytes each, up to twice this many while merges
+ * catch up: 15 to 60 MB per reader thread, which bounds it.
+ */
+export const RECENT_LIMIT = 524_288;
 /**
  * Rows moved per merge step at the start of a merge. A step is one short write transaction, so
  * lookups and publishes interleave with a merge instead of waiting for all of it; the merger
- * (lookup-merger.ts) then resizes slices to keep each step near a time target, since a step's
- * cost grows with the merged table (at 1M stored, 2,048 rows took 34 ms at the median).
+ * (lookup-merger.ts) then resizes steps to keep each near a time target, since a step's cost
+ * grows with the merged table.
  */
 export const SLICE_ROWS = 2_048;
-/** How far the merger may resize slices from their starting width, either way. */
+/** How far the merger may resize steps from their starting width, either way. */
 const SLICE_RESIZE_LIMIT = 16;
 /** Lookup keys are 48-bit (server/indicators/lookup-key.ts). */
 const KEY_SPACE = 2 ** 48;
 
 export interface LookupKeyOptions {
-  /** Rows in lookup_keys_new that start a merge. */
+  /** Rows in lookup_recent that start a merge. */
   recentLimit: number;
-  /** Rows moved per merge step (on average: slices are ranges of the key space). */
+  /** Rows moved per merge step to start with (on average: steps move ranges of the key space). */
   sliceRows: number;
 }
 
@@ -63,6 +69,27 @@ export interface LookupRowFields {
 const MERGED_COLUMNS = 'lookup_key, id, origin, kind, value, version, action, confidence, valid_until, retract_reason';
 const IS_ROW = 'lookup_key = ? AND id = ? AND origin = ?';
 
+/** A recent row as a merge carries it: its key and its seq (the rest stays in SQLite). */
+type MergeRow = [number, number];
+
+/**
+ * A merge in progress. It covers the recent rows up to seq `through` (those there when it
+ * started): first reading them into key ranges ('load'), then moving range after range into the
+ * merged table in key order ('move'), then deleting them from the recent table ('drop').
+ */
+interface Merge {
+  phase: 'load' | 'move' | 'drop';
+  through: number;
+  /** The seq before its first row, and the last seq read (load) or deleted (drop). */
+  from: number;
+  done: number;
+  ranges: MergeRow[][];
+  next: number;
+  /** Ranges per move step, and the width the merge started with. */
+  width: number;
+  initial: number;
+}
+
 export class LookupKeyStore {
   /**
    * Told of every key added, before its transaction commits, and asked before a lookup probes
@@ -70,46 +97,49 @@ export class LookupKeyStore {
    */
   filter: KeyFilterLike | undefined;
   private readonly insertRecent;
-  private readonly deleteRecent;
   private readonly deleteMerged;
   private readonly refreshMerged;
   private readonly retractMerged;
-  private readonly moveSlice;
-  private readonly deleteSlice;
+  private readonly lastRecent;
+  private readonly readRecent;
+  private readonly moveRows;
+  private readonly dropRecent;
   /**
-   * Rows in lookup_keys_new, counted once at open and kept here. It only decides when to merge:
-   * a rolled-back write can leave it a little high until the next merge counts what it moves.
+   * Rows in lookup_recent, counted once at open and kept here. It only decides when to merge:
+   * a rolled-back write can leave it a little high until the next merge counts what it drops.
    */
   private recent: number;
-  /**
-   * The merge in progress: the start of its next slice, the slice width, and the width it
-   * started with; none when undefined.
-   */
-  private merge: { next: number; width: number; initial: number } | undefined;
+  private merge: Merge | undefined;
+  /** Whether the last step moved rows: only those steps' times say how wide a step should be. */
+  private moved = false;
 
   constructor(
     db: Db,
     private readonly options: LookupKeyOptions = DEFAULT_LOOKUP_KEY_OPTIONS,
   ) {
-    this.insertRecent = db.prepare('INSERT OR IGNORE INTO lookup_keys_new (lookup_key, id, origin) VALUES (?, ?, ?)');
-    this.deleteRecent = db.prepare(`DELETE FROM lookup_keys_new WHERE ${IS_ROW}`);
+    this.insertRecent = db.prepare('INSERT INTO lookup_recent (lookup_key, id, origin) VALUES (?, ?, ?)');
     this.deleteMerged = db.prepare(`DELETE FROM lookup_keys WHERE ${IS_ROW}`);
     this.refreshMerged = db.prepare(`UPDATE lookup_keys SET kind = ?, value = ?, version = ?, action = ?, confidence = ?, valid_until = ? WHERE ${IS_ROW}`);
     this.retractMerged = db.prepare(`UPDATE lookup_keys SET retract_reason = ? WHERE ${IS_ROW}`);
-    // Scanned in key order, so the merged table's pages are visited front to back. The fields
-    // come from the indicators table as it is now; recent ids are recent UUIDv7s, whose rows sit
-    // together at the end of that table. REPLACE: should a row be merged twice, the later copy is current.
-    this.moveSlice = db.prepare(`INSERT OR REPLACE INTO lookup_keys (${MERGED_COLUMNS})
-      SELECT n.lookup_key, n.id, n.origin, i.kind, i.value, i.version, i.action, i.confidence, i.valid_until, i.retract_reason
-      FROM lookup_keys_new n JOIN indicators i ON i.id = n.id AND i.origin = n.origin
-      WHERE n.lookup_key >= ? AND n.lookup_key < ?`);
-    this.deleteSlice = db.prepare('DELETE FROM lookup_keys_new WHERE lookup_key >= ? AND lookup_key < ?');
-    this.recent = db.prepare('SELECT count(*) FROM lookup_keys_new').pluck().get() as number;
+    this.lastRecent = db.prepare('SELECT min(seq) - 1 AS before, max(seq) AS through FROM lookup_recent');
+    this.readRecent = db.prepare('SELECT lookup_key, seq FROM lookup_recent WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?').raw(true);
+    // Recent rows by seq, given in key order (the caller sorts them: reading only key and seq
+    // into JavaScript costs about a third of reading the ids too), so the merged table's pages
+    // are visited front to back. The fields come from the indicators table as it is now, and only while the indicator
+    // still has this key: a recent row of an indicator that moved to another key is dropped.
+    // REPLACE: should a row be merged twice, the later copy is current.
+    this.moveRows = db.prepare(`INSERT OR REPLACE INTO lookup_keys (${MERGED_COLUMNS})
+      SELECT i.lookup_key, i.id, i.origin, i.kind, i.value, i.version, i.action, i.confidence, i.valid_until, i.retract_reason
+      FROM json_each(?) r JOIN lookup_recent n ON n.seq = r.value JOIN indicators i ON i.id = n.id AND i.origin = n.origin
+      WHERE i.lookup_key = n.lookup_key`);
+    this.dropRecent = db.prepare('DELETE FROM lookup_recent WHERE seq <= ?');
+    this.recent = db.prepare('SELECT count(*) FROM lookup_recent').pluck().get() as number;
   }
 
   add(lookupKey: number, id: Uint8Array, origin: number): void {
     this.filter?.add(lookupKey);
-    this.recent += this.insertRecent.run(lookupKey, id, origin).changes;
+    this.insertRecent.run(lookupKey, id, origin);
+    this.recent++;
   }
 
   /**
@@ -130,13 +160,17 @@ export class LookupKeyStore {
     return this.filter?.mightContain(lookupKey) ?? true;
   }
 
-  /** Removes the row wherever it is (an indicator whose new version has another value). */
+  /**
+   * An indicator whose new version has another value leaves its old key. A merged row is
+   * deleted; a recent row stays until its merge drops it, and is ignored meanwhile: lookups and
+   * merges only take a recent row whose indicator still has its key (finding it would cost a
+   * scan, the table having no index on the key).
+   */
   remove(lookupKey: number, id: Uint8Array, origin: number): void {
-    this.recent -= this.deleteRecent.run(lookupKey, id, origin).changes;
     this.deleteMerged.run(lookupKey, id, origin);
   }
 
-  /** Rows waiting in lookup_keys_new. */
+  /** Rows waiting in lookup_recent. */
   get recentRows(): number {
     return this.recent;
   }
@@ -146,41 +180,81 @@ export class LookupKeyStore {
     return this.recent >= 2 * this.options.recentLimit;
   }
 
+  /** The phase of the merge under way, if one is. */
+  get merging(): Merge['phase'] | undefined {
+    return this.merge?.phase;
+  }
+
   /** Whether a merge is under way or due. */
   get mergeDue(): boolean {
     return this.merge !== undefined || this.recent >= this.options.recentLimit;
   }
 
   /**
-   * Moves the next slice of lookup_keys_new into lookup_keys; call inside a write transaction.
-   * A merge covers the whole key space in slices sized to move about sliceRows rows each. Keys
-   * added meanwhile wait for the next merge wherever the merge has already passed. Returns the
-   * rows moved. Safe to repeat or cut short at any step: a row is always in one table or the other.
+   * Runs the next step of a merge of lookup_recent into lookup_keys; call inside a write
+   * transaction. Returns the rows this step moved into lookup_keys. Safe to repeat or cut short
+   * at any step: until the drop, every row is still in the recent table, and the merged table
+   * takes a row moved twice once.
    */
   mergeStep(): number {
-    if (!this.merge) {
-      if (this.recent < this.options.recentLimit) return 0;
-      const slices = Math.max(1, Math.ceil(this.recent / this.options.sliceRows));
-      const width = Math.ceil(KEY_SPACE / slices);
-      this.merge = { next: 0, width, initial: width };
+    const merge = this.merge ?? this.startMerge();
+    this.moved = merge?.phase === 'move';
+    if (!merge) return 0;
+    const batch = Math.max(1, this.options.sliceRows) * 4;
+    if (merge.phase === 'load') {
+      const rows = this.readRecent.all(merge.done, merge.through, batch) as MergeRow[];
+      const n = merge.ranges.length;
+      for (const r of rows) merge.ranges[Math.min(n - 1, Math.floor((r[0] / KEY_SPACE) * n))]!.push(r);
+      if (rows.length > 0) merge.done = rows[rows.length - 1]![1];
+      if (rows.length < batch) {
+        merge.phase = 'move';
+        merge.done = merge.from;
+      }
+      return 0;
     }
-    const lo = this.merge.next;
-    const hi = Math.min(KEY_SPACE, lo + this.merge.width);
-    this.moveSlice.run(lo, hi);
-    const moved = this.deleteSlice.run(lo, hi).changes;
-    this.recent -= moved;
-    this.merge = hi >= KEY_SPACE ? undefined : { ...this.merge, next: hi };
-    return moved;
+    if (merge.phase === 'move') {
+      const end = Math.min(merge.ranges.length, merge.next + merge.width);
+      const seqs: number[] = [];
+      for (let i = merge.next; i < end; i++) {
+        for (const row of merge.ranges[i]!.sort((a, b) => a[0] - b[0] || a[1] - b[1])) seqs.push(row[1]);
+        merge.ranges[i] = [];
+      }
+      merge.next = end;
+      if (end >= merge.ranges.length) merge.phase = 'drop';
+      return seqs.length === 0 ? 0 : this.moveRows.run(JSON.stringify(seqs)).changes;
+    }
+    // Drop: the merged rows leave the recent table as a prefix of seq, which readers rely on.
+    const upTo = Math.min(merge.through, merge.done + batch);
+    this.recent = Math.max(0, this.recent - this.dropRecent.run(upTo).changes);
+    merge.done = upTo;
+    if (upTo >= merge.through) this.merge = undefined;
+    return 0;
   }
 
   /**
-   * Scales the slices of the merge in progress by `factor`, within SLICE_RESIZE_LIMIT of their
-   * starting width (and never below one key); the next merge starts from sliceRows again.
+   * Scales the steps of the merge in progress by `factor` (after a step that moved rows; the
+   * steps that read and delete recent rows are sized by rows), within SLICE_RESIZE_LIMIT of their
+   * starting width (and never below one range); the next merge starts from sliceRows again.
    */
   resizeSlices(factor: number): void {
-    if (!this.merge) return;
+    if (!this.merge || !this.moved) return;
     const { initial } = this.merge;
     const width = Math.round(this.merge.width * factor);
     this.merge.width = Math.max(1, Math.ceil(initial / SLICE_RESIZE_LIMIT), Math.min(initial * SLICE_RESIZE_LIMIT, width));
+  }
+
+  private startMerge(): Merge | undefined {
+    if (this.recent < this.options.recentLimit) return undefined;
+    const { before, through } = this.lastRecent.get() as { before: number | null; through: number | null };
+    if (before === null || through === null) {
+      this.recent = 0;
+      return undefined;
+    }
+    // Key ranges of about sliceRows / SLICE_RESIZE_LIMIT rows each, SLICE_RESIZE_LIMIT of them per
+    // step to start with: steps can then shrink to one range or grow sixteen-fold.
+    const initial = SLICE_RESIZE_LIMIT;
+    const count = Math.max(1, Math.ceil(this.recent / Math.max(1, this.options.sliceRows))) * initial;
+    this.merge = { phase: 'load', through, from: before, done: before, ranges: Array.from({ length: count }, () => []), next: 0, width: initial, initial };
+    return this.merge;
   }
 }

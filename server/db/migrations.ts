@@ -180,6 +180,27 @@ export const MIGRATIONS: readonly Migration[] = [
         FROM indicators ORDER BY lookup_key, id, origin;
     `,
   },
+  {
+    version: 6,
+    description: 'recent lookup keys in an append-only table, indexed in memory by each reader',
+    sql: `
+      -- Recent lookup keys in arrival order, with no index: a new key is a row at the end of the
+      -- table, so a commit dirties its last page or two whatever the keys, where the key-ordered
+      -- lookup_keys_new took a random page per new key (about half of a catch-up's time at 1M
+      -- stored). Readers index these rows in memory; a merge moves them into lookup_keys and
+      -- deletes them, always the oldest first, so the rows left are those after some seq.
+      -- AUTOINCREMENT: a seq is never reused, even after a merge empties the table, so a reader
+      -- that saw up to seq N knows every row after N is new.
+      CREATE TABLE lookup_recent (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        lookup_key INTEGER NOT NULL,
+        id BLOB NOT NULL,
+        origin INTEGER NOT NULL
+      );
+      INSERT INTO lookup_recent (lookup_key, id, origin) SELECT lookup_key, id, origin FROM lookup_keys_new;
+      DROP TABLE lookup_keys_new;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

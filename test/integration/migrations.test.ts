@@ -24,8 +24,13 @@ beforeEach(() => {
 
 afterEach(() => removeDir(dir));
 
+/** Undoes migration 6: recent lookup keys back in a key-ordered table. */
+const BACK_TO_5 = `DROP TABLE lookup_recent;
+  CREATE TABLE lookup_keys_new (lookup_key INTEGER NOT NULL, id BLOB NOT NULL, origin INTEGER NOT NULL, PRIMARY KEY (lookup_key, id, origin)) WITHOUT ROWID;
+  PRAGMA user_version = 5;`;
+
 /** Undoes migration 4: the lookup index back on the indicators table. */
-const BACK_TO_3 = `DROP TABLE lookup_keys; DROP TABLE lookup_keys_new;
+const BACK_TO_3 = `${BACK_TO_5} DROP TABLE lookup_keys; DROP TABLE lookup_keys_new;
   CREATE INDEX indicators_by_lookup_key ON indicators (lookup_key); PRAGMA user_version = 3`;
 
 /**
@@ -57,7 +62,7 @@ function databaseAtVersion3(): void {
 }
 
 /** Undoes migration 5: lookup index rows of (lookup_key, id, origin) only, all of them merged. */
-const BACK_TO_4 = `DROP TABLE lookup_keys; DROP TABLE lookup_keys_new;
+const BACK_TO_4 = `${BACK_TO_5} DROP TABLE lookup_keys; DROP TABLE lookup_keys_new;
   CREATE TABLE lookup_keys (lookup_key INTEGER NOT NULL, id BLOB NOT NULL, origin INTEGER NOT NULL, PRIMARY KEY (lookup_key, id, origin)) WITHOUT ROWID;
   CREATE TABLE lookup_keys_new (lookup_key INTEGER NOT NULL, id BLOB NOT NULL, origin INTEGER NOT NULL, PRIMARY KEY (lookup_key, id, origin)) WITHOUT ROWID;
   PRAGMA user_version = 4`;
@@ -79,6 +84,21 @@ function databaseAtVersion4(): void {
     insert.run(r.id, r.lookupKey, r.value, r.action, r.confidence, r.validUntil, r.retractReason);
     key.run(r.lookupKey, r.id);
   }
+  db.close();
+}
+
+/**
+ * A schema 5 database: V4_ROWS' indicators, the first merged (with its fields), the other two
+ * waiting in the key-ordered recent table.
+ */
+function databaseAtVersion5(): void {
+  const db = openDatabase(path);
+  db.exec(BACK_TO_5);
+  const insert = db.prepare(`INSERT INTO indicators (id, origin, version, entry, lookup_key, kind, value, action, confidence, valid_until, retract_reason)
+    VALUES (?, 1, 2, 1, ?, 1, ?, ?, ?, ?, ?)`);
+  for (const r of V4_ROWS) insert.run(r.id, r.lookupKey, r.value, r.action, r.confidence, r.validUntil, r.retractReason);
+  db.exec(`INSERT INTO lookup_keys SELECT lookup_key, id, origin, kind, value, version, action, confidence, valid_until, retract_reason FROM indicators WHERE lookup_key = ${V4_ROWS[0]!.lookupKey}`);
+  db.exec(`INSERT INTO lookup_keys_new SELECT lookup_key, id, origin FROM indicators WHERE lookup_key <> ${V4_ROWS[0]!.lookupKey}`);
   db.close();
 }
 
@@ -147,6 +167,28 @@ describe('schema migrations', () => {
       );
       const current = store.lookupMatchesMany(queries, { includeRetracted: false, includeExpired: true, nowMs: 0 });
       expect(current.map((m) => m.queryIndex)).toEqual([0, 2]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('brings a version 5 database (recent keys in key order) up to date: recent rows keep waiting, are found, and merge', () => {
+    databaseAtVersion5();
+    expect(userVersion()).toBe(5);
+    const db = openDatabase(path);
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      expect(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'lookup_keys_new'").pluck().get()).toBe(0);
+      const store = new IndicatorStore(db, { recentLimit: 2, sliceRows: 1 });
+      expect(store.lookupKeys.recentRows).toBe(2);
+      const queries = V4_ROWS.map((r) => ({ kind: 1, value: r.value, lookupKey: r.lookupKey }));
+      const all = { includeRetracted: true, includeExpired: true, nowMs: 0 };
+      const before = store.lookupMatchesMany(queries, all);
+      expect(before.map((m) => [m.queryIndex, m.idHex, m.retractReason])).toEqual(V4_ROWS.map((r, i) => [i, r.id.toString('hex'), r.retractReason]));
+      for (let i = 0; i < 100 && store.lookupKeys.mergeDue; i++) db.transaction(() => store.lookupKeys.mergeStep())();
+      expect(store.lookupKeys.recentRows).toBe(0);
+      expect(db.prepare('SELECT count(*) FROM lookup_keys').pluck().get()).toBe(3);
+      expect(store.lookupMatchesMany(queries, all)).toEqual(before);
     } finally {
       db.close();
     }
