@@ -69,13 +69,11 @@ export interface LookupRowFields {
 const MERGED_COLUMNS = 'lookup_key, id, origin, kind, value, version, action, confidence, valid_until, retract_reason';
 const IS_ROW = 'lookup_key = ? AND id = ? AND origin = ?';
 
-/** A recent row as a merge carries it: its key and its seq (the rest stays in SQLite). */
-type MergeRow = [number, number];
-
 /**
  * A merge in progress. It covers the recent rows up to seq `through` (those there when it
- * started): first reading them into key ranges ('load'), then moving range after range into the
- * merged table in key order ('move'), then deleting them from the recent table ('drop').
+ * started): first reading their keys and seqs ('load'), then moving them key range after key
+ * range into the merged table in key order ('move'), then deleting them from the recent table
+ * ('drop'). Typed arrays: a merge can cover a million rows, 20 bytes each here.
  */
 interface Merge {
   phase: 'load' | 'move' | 'drop';
@@ -83,7 +81,14 @@ interface Merge {
   /** The seq before its first row, and the last seq read (load) or deleted (drop). */
   from: number;
   done: number;
-  ranges: MergeRow[][];
+  /** Rows read: keys[i] and seqs[i] for i < count. */
+  keys: Float64Array;
+  seqs: Float64Array;
+  count: number;
+  /** Row indexes grouped by key range (after the load); range r is order[starts[r]..starts[r + 1]). */
+  order: Int32Array;
+  starts: Int32Array;
+  ranges: number;
   next: number;
   /** Ranges per move step, and the width the merge started with. */
   width: number;
@@ -101,12 +106,14 @@ export class LookupKeyStore {
   private readonly refreshMerged;
   private readonly retractMerged;
   private readonly lastRecent;
-  private readonly readRecent;
+  private readonly readSeqs;
+  private readonly readKeys;
   private readonly moveRows;
   private readonly dropRecent;
   /**
-   * Rows in lookup_recent, counted once at open and kept here. It only decides when to merge:
-   * a rolled-back write can leave it a little high until the next merge counts what it drops.
+   * Rows in lookup_recent waiting for a merge (not the one a merge leaves behind), counted once
+   * at open and kept here. It only decides when to merge: a rolled-back write, or the row left
+   * behind when counted at open, leaves it a little high until the next merge.
    */
   private recent: number;
   private merge: Merge | undefined;
@@ -121,8 +128,11 @@ export class LookupKeyStore {
     this.deleteMerged = db.prepare(`DELETE FROM lookup_keys WHERE ${IS_ROW}`);
     this.refreshMerged = db.prepare(`UPDATE lookup_keys SET kind = ?, value = ?, version = ?, action = ?, confidence = ?, valid_until = ? WHERE ${IS_ROW}`);
     this.retractMerged = db.prepare(`UPDATE lookup_keys SET retract_reason = ? WHERE ${IS_ROW}`);
-    this.lastRecent = db.prepare('SELECT min(seq) - 1 AS before, max(seq) AS through FROM lookup_recent');
-    this.readRecent = db.prepare('SELECT lookup_key, seq FROM lookup_recent WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?').raw(true);
+    // Subqueries: min() and max() together in one SELECT would scan the table (recent-lookup-keys.ts).
+    this.lastRecent = db.prepare('SELECT (SELECT min(seq) FROM lookup_recent) - 1 AS before, (SELECT max(seq) FROM lookup_recent) AS through');
+    // Two plain columns read apart: a flat array of numbers costs a fraction of an array per row.
+    this.readSeqs = db.prepare('SELECT seq FROM lookup_recent WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?').pluck();
+    this.readKeys = db.prepare('SELECT lookup_key FROM lookup_recent WHERE seq > ? AND seq <= ? ORDER BY seq').pluck();
     // Recent rows by seq, given in key order (the caller sorts them: reading only key and seq
     // into JavaScript costs about a third of reading the ids too), so the merged table's pages
     // are visited front to back. The fields come from the indicators table as it is now, and only while the indicator
@@ -194,7 +204,7 @@ export class LookupKeyStore {
    * Runs the next step of a merge of lookup_recent into lookup_keys; call inside a write
    * transaction. Returns the rows this step moved into lookup_keys. Safe to repeat or cut short
    * at any step: until the drop, every row is still in the recent table, and the merged table
-   * takes a row moved twice once.
+   * takes a row moved twice once. The newest row moved stays in the recent table as well.
    */
   mergeStep(): number {
     const merge = this.merge ?? this.startMerge();
@@ -202,32 +212,40 @@ export class LookupKeyStore {
     if (!merge) return 0;
     const batch = Math.max(1, this.options.sliceRows) * 4;
     if (merge.phase === 'load') {
-      const rows = this.readRecent.all(merge.done, merge.through, batch) as MergeRow[];
-      const n = merge.ranges.length;
-      for (const r of rows) merge.ranges[Math.min(n - 1, Math.floor((r[0] / KEY_SPACE) * n))]!.push(r);
-      if (rows.length > 0) merge.done = rows[rows.length - 1]![1];
-      if (rows.length < batch) {
+      const seqs = this.readSeqs.all(merge.done, merge.through, batch) as number[];
+      if (seqs.length > 0) {
+        const keys = this.readKeys.all(merge.done, seqs[seqs.length - 1]) as number[];
+        merge.seqs.set(seqs, merge.count);
+        merge.keys.set(keys, merge.count);
+        merge.count += seqs.length;
+        merge.done = seqs[seqs.length - 1]!;
+      }
+      if (seqs.length < batch) {
+        groupByRange(merge);
         merge.phase = 'move';
         merge.done = merge.from;
       }
       return 0;
     }
     if (merge.phase === 'move') {
-      const end = Math.min(merge.ranges.length, merge.next + merge.width);
-      const seqs: number[] = [];
-      for (let i = merge.next; i < end; i++) {
-        for (const row of merge.ranges[i]!.sort((a, b) => a[0] - b[0] || a[1] - b[1])) seqs.push(row[1]);
-        merge.ranges[i] = [];
-      }
+      const end = Math.min(merge.ranges, merge.next + merge.width);
+      const { keys, seqs: rowSeqs } = merge;
+      const rows = Array.from(merge.order.subarray(merge.starts[merge.next], merge.starts[end]));
+      rows.sort((a, b) => keys[a]! - keys[b]! || rowSeqs[a]! - rowSeqs[b]!);
       merge.next = end;
-      if (end >= merge.ranges.length) merge.phase = 'drop';
-      return seqs.length === 0 ? 0 : this.moveRows.run(JSON.stringify(seqs)).changes;
+      if (end >= merge.ranges) merge.phase = 'drop';
+      return rows.length === 0 ? 0 : this.moveRows.run(JSON.stringify(rows.map((i) => rowSeqs[i]))).changes;
     }
-    // Drop: the merged rows leave the recent table as a prefix of seq, which readers rely on.
-    const upTo = Math.min(merge.through, merge.done + batch);
-    this.recent = Math.max(0, this.recent - this.dropRecent.run(upTo).changes);
+    // Drop: the merged rows leave the recent table as a prefix of seq, which readers rely on,
+    // all but the newest: a table never emptied never hands out a seq again (migration 6).
+    const upTo = Math.min(merge.through - 1, merge.done + batch);
+    let dropped = this.dropRecent.run(upTo).changes;
     merge.done = upTo;
-    if (upTo >= merge.through) this.merge = undefined;
+    if (upTo >= merge.through - 1) {
+      this.merge = undefined;
+      dropped++; // the row left behind waits no longer: it is merged
+    }
+    this.recent = Math.max(0, this.recent - dropped);
     return 0;
   }
 
@@ -251,10 +269,39 @@ export class LookupKeyStore {
       return undefined;
     }
     // Key ranges of about sliceRows / SLICE_RESIZE_LIMIT rows each, SLICE_RESIZE_LIMIT of them per
-    // step to start with: steps can then shrink to one range or grow sixteen-fold.
+    // step to start with: steps can then shrink to one range or grow sixteen-fold. Seqs are
+    // unique, so there are through - before rows at most (exactly, unless rows were deleted).
     const initial = SLICE_RESIZE_LIMIT;
-    const count = Math.max(1, Math.ceil(this.recent / Math.max(1, this.options.sliceRows))) * initial;
-    this.merge = { phase: 'load', through, from: before, done: before, ranges: Array.from({ length: count }, () => []), next: 0, width: initial, initial };
+    const ranges = Math.max(1, Math.ceil(this.recent / Math.max(1, this.options.sliceRows))) * initial;
+    const rows = through - before;
+    this.merge = {
+      phase: 'load',
+      through,
+      from: before,
+      done: before,
+      keys: new Float64Array(rows),
+      seqs: new Float64Array(rows),
+      count: 0,
+      order: new Int32Array(0),
+      starts: new Int32Array(0),
+      ranges,
+      next: 0,
+      width: initial,
+      initial,
+    };
     return this.merge;
   }
+}
+
+/** Groups the rows a merge read by key range (a counting sort: one pass to count, one to place). */
+function groupByRange(merge: Merge): void {
+  const range = (key: number) => Math.min(merge.ranges - 1, Math.floor((key / KEY_SPACE) * merge.ranges));
+  const starts = new Int32Array(merge.ranges + 1);
+  for (let i = 0; i < merge.count; i++) starts[range(merge.keys[i]!) + 1]!++;
+  for (let r = 0; r < merge.ranges; r++) starts[r + 1]! += starts[r]!;
+  const fill = starts.slice(0, merge.ranges);
+  const order = new Int32Array(merge.count);
+  for (let i = 0; i < merge.count; i++) order[fill[range(merge.keys[i]!)]!++] = i;
+  merge.order = order;
+  merge.starts = starts;
 }

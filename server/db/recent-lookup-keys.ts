@@ -38,14 +38,16 @@ export class RecentLookupKeys {
   private lastSeq = 0;
   private readonly selectSeqs;
   private readonly selectKeys;
-  private readonly selectFirst;
+  private readonly selectEnds;
   private readonly read: (maxRows: number) => boolean;
 
   constructor(private readonly db: Db) {
     // Two plain columns read apart: a flat array of numbers costs a fraction of an array per row.
     this.selectSeqs = db.prepare('SELECT seq FROM lookup_recent WHERE seq > ? ORDER BY seq LIMIT ?').pluck();
     this.selectKeys = db.prepare('SELECT lookup_key FROM lookup_recent WHERE seq > ? AND seq <= ? ORDER BY seq').pluck();
-    this.selectFirst = db.prepare('SELECT min(seq) FROM lookup_recent').pluck();
+    // Two subqueries: SQLite reads min() or max() of a rowid off the B-tree's edge only when it is
+    // the query's one aggregate; both in one SELECT would scan the table.
+    this.selectEnds = db.prepare('SELECT (SELECT min(seq) FROM lookup_recent) AS first, (SELECT max(seq) FROM lookup_recent) AS last');
     this.read = db.transaction((maxRows: number) => this.readNew(maxRows));
   }
 
@@ -60,8 +62,11 @@ export class RecentLookupKeys {
   }
 
   private readNew(maxRows: number): boolean {
-    const first = (this.selectFirst.get() as number | null) ?? Infinity;
-    while (this.head < this.count && this.seqs[this.head]! < first) this.head++;
+    const { first, last } = this.selectEnds.get() as { first: number | null; last: number | null };
+    while (this.head < this.count && this.seqs[this.head]! < (first ?? Infinity)) this.head++;
+    // Room for every new row at once (seqs are unique: at most last - lastSeq of them), so a first
+    // refresh of a million rows sizes its arrays once instead of doubling them twenty times.
+    if (last !== null && last > this.lastSeq) this.makeRoom(last - this.lastSeq);
     for (let read = 0; read < maxRows; ) {
       const seqs = this.selectSeqs.all(this.lastSeq, READ_ROWS) as number[];
       if (seqs.length === 0 && this.head < this.count / 2) return true;

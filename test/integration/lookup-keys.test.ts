@@ -72,7 +72,8 @@ function mergedAndRecent() {
   });
   while (store.lookupKeys.mergeDue) write(() => store.lookupKeys.mergeStep());
   write(() => put(store, 40, valueOf(40)));
-  expect(tableRows('lookup_recent')).toBe(1);
+  // Indicator 40, and 39: a merge leaves the newest row it moved (the table is never emptied).
+  expect(tableRows('lookup_recent')).toBe(2);
   return { store, write };
 }
 
@@ -114,7 +115,8 @@ describe('lookup index in two tables', () => {
     // Everything there at the start moved; keys added meanwhile wait for the next merge.
     expect(moved).toBe(40);
     expect(tableRows('lookup_keys')).toBe(moved);
-    expect(tableRows('lookup_recent')).toBe(added - moved);
+    // Plus the newest row moved, which a merge leaves behind (it no longer counts as waiting).
+    expect(tableRows('lookup_recent')).toBe(added - moved + 1);
     expect(store.lookupKeys.recentRows).toBe(added - moved);
   });
 
@@ -137,13 +139,15 @@ describe('lookup index in two tables', () => {
     expect(single).toEqual(expected);
     expect(batch).toEqual(expected);
     expect(liveRows()).toBe(41);
-    // The recent row of 41's old key stays, ignored, until a merge drops it with the rest.
-    expect(tableRows('lookup_recent')).toBe(3);
+    // The recent row of 41's old key stays, ignored, until a merge drops it with the rest
+    // (beside 41's new one, 3's, and the row the first merge left behind).
+    expect(tableRows('lookup_recent')).toBe(4);
     write(() => {
       for (let n = 42; n < 79; n++) put(store, n, valueOf(n));
     });
     while (store.lookupKeys.mergeDue) write(() => store.lookupKeys.mergeStep());
-    expect(tableRows('lookup_recent')).toBe(0);
+    expect(tableRows('lookup_recent')).toBe(1);
+    expect(store.lookupKeys.recentRows).toBe(0);
     expect(tableRows('lookup_keys')).toBe(78);
     expect(findAll(store, ['recent.example', 'moved-from-recent.example']).batch).toEqual([[], [41]]);
   });
