@@ -83,6 +83,7 @@ const candidates = (recent: boolean) =>
 
 export class IndicatorStore {
   private readonly upsert;
+  private readonly insertIfNew;
   private readonly retract;
   private readonly selectKey;
   private readonly selectById;
@@ -108,6 +109,8 @@ export class IndicatorStore {
       ON CONFLICT (id, origin) DO UPDATE SET version = excluded.version, entry = excluded.entry, lookup_key = excluded.lookup_key,
         kind = excluded.kind, value = excluded.value, action = excluded.action, confidence = excluded.confidence,
         valid_until = excluded.valid_until`);
+    this.insertIfNew = db.prepare(`INSERT INTO indicators (id, origin, version, entry, lookup_key, kind, value, action, confidence, valid_until)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, origin) DO NOTHING`);
     this.retract = db.prepare('UPDATE indicators SET retract_reason = ?, retract_entry = ? WHERE id = ? AND origin = ? RETURNING lookup_key').pluck();
     this.selectKey = db.prepare('SELECT id, origin, version, retract_reason AS retractReason, lookup_key AS lookupKey FROM indicators WHERE id = ? AND origin = ?');
     this.selectById = db.prepare(`${JOINED} WHERE i.id = ? ORDER BY i.origin`);
@@ -167,6 +170,17 @@ export class IndicatorStore {
     if (existing?.lookupKey === row.lookupKey) return this.lookupKeys.refresh(row);
     if (existing) this.lookupKeys.remove(existing.lookupKey, row.id, row.origin);
     this.lookupKeys.add(row.lookupKey, row.id, row.origin);
+  }
+
+  /**
+   * Inserts an indicator this view may not hold yet, with its lookup key; false, changing
+   * nothing, if it holds one with this id and origin already. One statement where `key` then
+   * `put` take two: what a first version needs (most of what a catch-up receives).
+   */
+  putIfNew(row: NewIndicatorRow): boolean {
+    if (this.insertIfNew.run(row.id, row.origin, row.version, row.entry, row.lookupKey, row.kind, row.value, row.action, row.confidence, row.validUntil).changes === 0) return false;
+    this.lookupKeys.add(row.lookupKey, row.id, row.origin);
+    return true;
   }
 
   markRetracted(id: Uint8Array, origin: number, reason: number, entry: number): void {

@@ -24,6 +24,8 @@ export class ViewUpdater {
       if (payloadType === PayloadType.INDICATOR) {
         const row = indicatorRowFromPayload(origin, rowid, decoded ?? payload);
         if (!row) return 0;
+        // A first version is newer than nothing, and no newer than any version held.
+        if (row.version <= 1) return this.indicators.putIfNew(row) ? 1 : 0;
         const existing = this.indicators.key(row.id, origin);
         if (existing && existing.version >= row.version) return 0;
         this.indicators.put(row, existing);
