@@ -13,7 +13,7 @@ import { DtxError, type ErrorCode } from '../../shared/errors.js';
 import { PayloadType } from '../../shared/gen/dtx/v1/log_pb.js';
 import { Tlp } from '../../shared/gen/dtx/v1/indicator_pb.js';
 import type { ChainHead } from '../../shared/log/chain-verifier.js';
-import { checkEntry, entryHash, type SignedEntry } from '../../shared/log/entry.js';
+import { checkDigestedEntry, checkEntry, entryHash, type SignedEntry } from '../../shared/log/entry.js';
 import { decodeHeader, type EntryHeader } from '../../shared/log/entry-header.js';
 import { readIndicatorPayload } from '../../shared/log/indicator-payload-reader.js';
 import type { IndicatorPayloadFields } from '../../shared/log/indicator-payload-writer.js';
@@ -27,7 +27,7 @@ import type { HaltRow, PeerStore } from '../db/peer-store.js';
 import type { QuarantineRow, QuarantineStore } from '../db/quarantine-store.js';
 import type { AppendHub } from '../log/append-hub.js';
 import { compare, place, type Position } from './entry-check.js';
-import { VerifyPool } from './verify-pool.js';
+import { VerifyPool, type Digests } from './verify-pool.js';
 import { ViewUpdater } from './view-updater.js';
 import type { Roster } from './roster.js';
 
@@ -72,6 +72,19 @@ export interface ApplierOptions {
   afterApply?: () => void;
 }
 
+/** A received entry with its decoded header and its place in the message. */
+interface Item {
+  entry: SignedEntry;
+  header: EntryHeader;
+  index: number;
+}
+
+/**
+ * Messages at least this large are hashed on a worker thread as they arrive (catch-up sends
+ * thousands of entries per message; live traffic a few).
+ */
+const DIGEST_MIN_ENTRIES = 256;
+
 interface Accepted {
   entry: SignedEntry;
   header: EntryHeader;
@@ -97,6 +110,8 @@ export class Applier {
   private pool: VerifyPool | undefined;
   /** Signature results of the message being applied, when workers checked them. */
   private signatures: Map<SignedEntry, boolean> | undefined;
+  /** Hashes of the message being applied, when a worker computed them (by entry index). */
+  private digests: Digests | undefined;
 
   constructor(
     db: Db,
@@ -133,7 +148,7 @@ export class Applier {
    * (placing entries against the heads, storing) runs in one synchronous stretch, so two peers'
    * messages never interleave between reading a head and advancing it.
    */
-  async apply(peer: string, entries: readonly SignedEntry[], stream: StreamState, counters: PeerCounters): Promise<void> {
+  async apply(peer: string, entries: readonly SignedEntry[], stream: StreamState, counters: PeerCounters, digests?: Promise<Digests | undefined>): Promise<void> {
     let verified: Map<SignedEntry, boolean> | undefined;
     if (this.options.verifyEvery && entries.length > 0) {
       this.pool ??= new VerifyPool();
@@ -141,11 +156,28 @@ export class Applier {
       verified = new Map(entries.map((e, i) => [e, flags[i]!]));
     }
     this.signatures = verified;
+    this.digests = await digests;
     try {
       this.applyNow(peer, entries, stream, counters);
     } finally {
       this.signatures = undefined;
+      this.digests = undefined;
     }
+  }
+
+  /**
+   * Starts hashing a large message on a worker thread as it arrives, while the main thread is
+   * still storing the one before: pass the result to `apply`. Undefined for a small message
+   * (live traffic, where the round trip to a worker would only add latency); resolves to
+   * undefined if the worker fails, and the applier hashes the entries itself.
+   */
+  digest(entries: readonly SignedEntry[]): Promise<Digests | undefined> | undefined {
+    if (entries.length < DIGEST_MIN_ENTRIES) return undefined;
+    this.pool ??= new VerifyPool();
+    return this.pool.digest(entries).catch((err: unknown) => {
+      this.logger.warn({ err }, 'hashing a received message on a worker thread failed; hashing it here');
+      return undefined;
+    });
   }
 
   async close(): Promise<void> {
@@ -179,11 +211,12 @@ export class Applier {
     };
 
     // Group by origin, keeping each origin's order as sent.
-    const groups = new Map<string, { key: Uint8Array; items: { entry: SignedEntry; header: EntryHeader }[] }>();
+    const groups = new Map<string, { key: Uint8Array; items: Item[] }>();
     // Runs of one origin are the norm: encode its node id once per run, not once per entry.
     let lastKey: Uint8Array | undefined;
     let lastId = '';
-    for (const entry of entries) {
+    for (let index = 0; index < entries.length; index++) {
+      const entry = entries[index]!;
       let header: EntryHeader;
       try {
         header = decodeHeader(entry.header);
@@ -198,7 +231,7 @@ export class Applier {
       const id = lastId;
       let group = groups.get(id);
       if (!group) groups.set(id, (group = { key: header.origin, items: [] }));
-      group.items.push({ entry, header });
+      group.items.push({ entry, header, index });
     }
 
     const runs: Run[] = [];
@@ -248,7 +281,7 @@ export class Applier {
     originId: string,
     key: Uint8Array,
     origin: OriginRow | undefined,
-    items: readonly { entry: SignedEntry; header: EntryHeader }[],
+    items: readonly Item[],
     stream: StreamState,
     counters: PeerCounters,
     reject: (originId: string, entry: SignedEntry, header: EntryHeader | undefined, code: ErrorCode, detail: string) => void,
@@ -260,11 +293,11 @@ export class Applier {
     // The first entry that cannot be applied; everything after it in this run builds on it.
     let stop: { index: number; code: ErrorCode; detail: string } | undefined;
     for (let i = 0; i < items.length && !stop; i++) {
-      const { entry, header } = items[i]!;
+      const { entry, header, index } = items[i]!;
       const delivered = stream.positions.get(originId);
       let hash: Uint8Array;
       try {
-        hash = checkEntry(entry, { signature: false }, header).hash;
+        hash = this.checked(entry, header, index);
       } catch (err) {
         stop = { index: i, code: err instanceof DtxError ? err.code : 'MALFORMED_ENTRY', detail: (err as Error).message };
         break;
@@ -323,6 +356,13 @@ export class Applier {
       for (const later of items.slice(stop.index + 1)) reject(originId, later.entry, later.header, stop.code, 'follows an entry of this stream that was rejected');
     }
     return { key, origin, entries: accepted.slice(0, valid), own };
+  }
+
+  /** Checks an entry's layout and payload hash (not its signature); returns the entry hash. */
+  private checked(entry: SignedEntry, header: EntryHeader, index: number): Uint8Array {
+    const d = this.digests;
+    if (!d?.hashed(index)) return checkEntry(entry, { signature: false }, header).hash;
+    return checkDigestedEntry(entry, header, d.ok[index] === 1, d.hashes.subarray(index * 32, (index + 1) * 32)).hash;
   }
 
   /** How many entries of the run, from its start, are authentic. */

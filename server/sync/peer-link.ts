@@ -3,7 +3,8 @@
  * the database, each message verified and applied before the next is read (so grpc-js
  * backpressure reaches the peer), and the state, error and lag that `dtx status` reports.
  */
-import { resumableSubscription, type CursorFields } from '../../client/index.js';
+import { resumableSubscription, type CursorFields, type SubscriptionEvent } from '../../client/index.js';
+import { readAhead } from './read-ahead.js';
 import type { Logger } from '../../shared/logger.js';
 import type { PeerRow } from '../db/peer-store.js';
 import { newCounters, newStreamState, type Applier, type PeerCounters, type StreamState } from './applier.js';
@@ -143,7 +144,9 @@ export class PeerLink {
       idleTimeoutMs: deps.idleTimeoutMs,
       signal: this.abort.signal,
     });
-    for await (const event of events) {
+    // A message's hashing starts on a worker as it arrives, during the previous one's storing.
+    const digestOnArrival = (event: SubscriptionEvent) => (event.kind === 'message' ? deps.applier.digest(event.response.entries) : undefined);
+    for await (const { item: event, arrival: digests } of readAhead(events, digestOnArrival)) {
       if (deps.peerHalted(peer.nodeId)) {
         this.state = 'halted';
         this.lastError = 'this node halted the peer as an origin (it forked); not subscribing';
@@ -162,7 +165,7 @@ export class PeerLink {
           break;
         case 'message': {
           const { entries, heads } = event.response;
-          if (entries.length > 0) await deps.applier.apply(peer.nodeId, entries, this.stream!, this.counters);
+          if (entries.length > 0) await deps.applier.apply(peer.nodeId, entries, this.stream!, this.counters, digests);
           for (const h of heads) this.noteHead(h);
           this.hear();
           this.reportProgress();

@@ -18,6 +18,8 @@
 import { DtxError } from '../errors.js';
 
 export const HEADER_BYTES = 130;
+/** Where the payload hash sits in a header (its last 32 bytes). */
+export const PAYLOAD_HASH_OFFSET = 98;
 export const DOMAIN_TAG = new TextEncoder().encode('DTXLOG01');
 export const ZERO_HASH = new Uint8Array(32);
 /** Payloads are bounded so a hostile peer cannot make a node allocate without limit. */
@@ -81,7 +83,7 @@ export function writeHeader(out: Uint8Array, h: EntryHeader): void {
   writeU64(view, 84, h.timestampMs);
   view.setUint16(92, h.payloadType);
   view.setUint32(94, h.payloadLength);
-  out.set(h.payloadHash, 98);
+  out.set(h.payloadHash, PAYLOAD_HASH_OFFSET);
 }
 
 export function decodeHeader(bytes: Uint8Array): EntryHeader {
@@ -100,7 +102,7 @@ export function decodeHeader(bytes: Uint8Array): EntryHeader {
     timestampMs: readU64(view, 84, 'timestamp'),
     payloadType: view.getUint16(92),
     payloadLength: view.getUint32(94),
-    payloadHash: bytes.subarray(98, 130),
+    payloadHash: bytes.subarray(PAYLOAD_HASH_OFFSET, HEADER_BYTES),
   };
   checkHeaderFields(header);
   return header;

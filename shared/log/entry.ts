@@ -61,15 +61,32 @@ export function checkEntry(
   decoded?: EntryHeader,
 ): CheckedEntry {
   const header = decoded ?? decodeHeader(entry.header);
-  if (entry.payload.length !== header.payloadLength) {
-    throw new DtxError('MALFORMED_ENTRY', `seq ${header.seq}: payload is ${entry.payload.length} bytes, header says ${header.payloadLength}`);
-  }
+  checkPayloadLength(entry, header);
   blake2b256Into(entry.payload, payloadDigest);
-  if (!bytesEqual(payloadDigest, header.payloadHash)) {
-    throw new DtxError('MALFORMED_ENTRY', `seq ${header.seq}: payload does not match the payload hash in the header`);
-  }
+  if (!bytesEqual(payloadDigest, header.payloadHash)) throw payloadMismatch(header);
   if (options.signature && !verifySignature(header.origin, entry.header, entry.signature)) {
     throw new DtxError('BAD_SIGNATURE', `seq ${header.seq}: signature does not verify with the origin key`);
   }
   return { header, hash: entryHash(entry.header, entry.signature) };
+}
+
+/**
+ * The same checks as checkEntry without its signature, from digests computed elsewhere (a
+ * worker thread hashes a received message while the main thread stores the one before):
+ * whether the payload's hash matched the header's, and the entry hash.
+ */
+export function checkDigestedEntry(entry: SignedEntry, header: EntryHeader, payloadMatches: boolean, hash: Uint8Array): CheckedEntry {
+  checkPayloadLength(entry, header);
+  if (!payloadMatches) throw payloadMismatch(header);
+  return { header, hash };
+}
+
+function checkPayloadLength(entry: SignedEntry, header: EntryHeader): void {
+  if (entry.payload.length !== header.payloadLength) {
+    throw new DtxError('MALFORMED_ENTRY', `seq ${header.seq}: payload is ${entry.payload.length} bytes, header says ${header.payloadLength}`);
+  }
+}
+
+function payloadMismatch(header: EntryHeader): DtxError {
+  return new DtxError('MALFORMED_ENTRY', `seq ${header.seq}: payload does not match the payload hash in the header`);
 }

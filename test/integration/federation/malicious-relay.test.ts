@@ -229,3 +229,49 @@ describe.each(['chain', 'every'] as const)('a malicious relay in front of node D
     });
   });
 });
+
+describe('a malicious relay sending one large message (hashed on a worker thread as it arrives)', () => {
+  const E_COUNT = 400;
+  let e: TestNode | undefined;
+  let d: RunningTestNode | undefined;
+  let dir: string | undefined;
+  let relay: MaliciousRelay | undefined;
+
+  afterEach(async () => {
+    await relay?.close();
+    await d?.stop();
+    if (e) await stopAll([e]);
+    if (dir) removeDir(dir);
+    e = d = dir = relay = undefined;
+  });
+
+  it('rejects an altered payload deep in it as MALFORMED_ENTRY, keeps the prefix, and takes the rest of the message', async () => {
+    e = await startTestNode({ name: 'origin-e' });
+    await e.client.publish(emailBatch('relay-e', E_COUNT));
+    const eLog = await readAll(e.client);
+    expect(eLog.length).toBe(E_COUNT);
+    const bad = withAlteredPayload(at(eLog, 300), 5);
+    ({ dir } = await initTempDataDir({ name: 'downstream-large' }));
+    d = await startNodeOn(dir, FAST_SYNC);
+    const node = d.node;
+    await d.client.addPeer({ id: e.node.nodeId, url: e.node.grpcAddress, noSubscribe: true });
+    await d.client.addPeer({ id: b.node.nodeId, url: b.node.grpcAddress, noSubscribe: true });
+    // One message of 404 entries: B's first two, E's log with seq 300 altered, B's last two.
+    const message = [at(bLog, 1), at(bLog, 2), ...eLog.slice(0, 299), bad, ...eLog.slice(300), at(bLog, 3), at(bLog, 4)];
+    relay = await MaliciousRelay.start({ script: (_call, index) => ({ messages: index === 0 ? [message] : [] }) });
+    await d.client.addPeer({ id: relay.nodeId, url: relay.address, name: 'relay' });
+
+    const bHead = headsOf(b).get(b.node.nodeId);
+    await waitFor(() => headsOf(d!).get(b.node.nodeId) === bHead, "B's head at D");
+    const lastValid = at(eLog, 299);
+    expect(headsOf(d).get(e.node.nodeId)).toBe(`1:299:${Buffer.from(entryHash(lastValid.header, lastValid.signature)).toString('hex')}`);
+    expect(node.context.federation.quarantine.reasons(relay.nodeId)).toEqual([{ reason: 'MALFORMED_ENTRY', count: E_COUNT - 299 }]);
+    const rows = node.context.federation.quarantine.recent(1_000).reverse();
+    expect(rows[0]).toMatchObject({ seq: 300, reason: 'MALFORMED_ENTRY' });
+    expect(rows[0]!.detail).toMatch(/payload does not match the payload hash/);
+    expect(Buffer.from(rows[0]!.payload).equals(Buffer.from(bad.payload))).toBe(true);
+    const audit = await verifyNodeLog(d.client);
+    expect(audit.flatMap((r) => r.problems)).toEqual([]);
+    expect(Object.fromEntries(audit.map((r) => [r.origin, r.entries]))).toEqual({ [e.node.nodeId]: 299, [b.node.nodeId]: B_COUNT });
+  });
+});
