@@ -5,6 +5,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 import { DEFAULT_LOOKUP_KEY_OPTIONS, LookupKeyStore, type LookupKeyOptions, type LookupRowFields } from './lookup-key-store.js';
+import { MultiRowInsert } from './multi-row-insert.js';
 import { READ_ROWS, RecentLookupKeys } from './recent-lookup-keys.js';
 
 export interface IndicatorKeyRow {
@@ -84,6 +85,8 @@ const candidates = (recent: boolean) =>
 export class IndicatorStore {
   private readonly upsert;
   private readonly insertIfNew;
+  private readonly insertManyIfNew;
+  private readonly selectEntry;
   private readonly retract;
   private readonly selectKey;
   private readonly selectById;
@@ -91,6 +94,7 @@ export class IndicatorStore {
   private readonly lookups: Map<string, Statement<unknown[]>>;
   private readonly manyMatches: Map<string, Statement<unknown[]>>;
   private readonly readTransaction: (fn: () => unknown) => unknown;
+  private readonly putManyAtomically: (rows: readonly NewIndicatorRow[]) => unknown;
   /** The lookup index; the node merges its recent table in the background (LookupMerger). */
   readonly lookupKeys: LookupKeyStore;
   /** This connection's index of the recent lookup keys, loaded at the first lookup. */
@@ -111,6 +115,13 @@ export class IndicatorStore {
         valid_until = excluded.valid_until`);
     this.insertIfNew = db.prepare(`INSERT INTO indicators (id, origin, version, entry, lookup_key, kind, value, action, confidence, valid_until)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, origin) DO NOTHING`);
+    this.insertManyIfNew = new MultiRowInsert(
+      db,
+      'INSERT INTO indicators (id, origin, version, entry, lookup_key, kind, value, action, confidence, valid_until)',
+      10,
+      'ON CONFLICT (id, origin) DO NOTHING',
+    );
+    this.selectEntry = db.prepare('SELECT entry FROM indicators WHERE id = ? AND origin = ?').pluck();
     this.retract = db.prepare('UPDATE indicators SET retract_reason = ?, retract_entry = ? WHERE id = ? AND origin = ? RETURNING lookup_key').pluck();
     this.selectKey = db.prepare('SELECT id, origin, version, retract_reason AS retractReason, lookup_key AS lookupKey FROM indicators WHERE id = ? AND origin = ?');
     this.selectById = db.prepare(`${JOINED} WHERE i.id = ? ORDER BY i.origin`);
@@ -158,6 +169,7 @@ export class IndicatorStore {
     }
     }
     this.readTransaction = db.transaction(<T>(fn: () => T): T => fn());
+    this.putManyAtomically = db.transaction((rows: readonly NewIndicatorRow[]) => this.putManyNow(rows));
   }
 
   /**
@@ -181,6 +193,29 @@ export class IndicatorStore {
     if (this.insertIfNew.run(row.id, row.origin, row.version, row.entry, row.lookupKey, row.kind, row.value, row.action, row.confidence, row.validUntil).changes === 0) return false;
     this.lookupKeys.add(row.lookupKey, row.id, row.origin);
     return true;
+  }
+
+  /**
+   * putIfNew for many rows, in few statements; returns how many were new. Where a statement
+   * inserted fewer rows than it had (an indicator already held, or twice among the rows), the
+   * rows that went in are told by their entry. All or nothing (a savepoint inside the caller's
+   * transaction): on an error none of the rows is stored.
+   */
+  putManyIfNew(rows: readonly NewIndicatorRow[]): number {
+    return this.putManyAtomically(rows) as number;
+  }
+
+  private putManyNow(rows: readonly NewIndicatorRow[]): number {
+    const params: unknown[] = [];
+    for (const r of rows) params.push(r.id, r.origin, r.version, r.entry, r.lookupKey, r.kind, r.value, r.action, r.confidence, r.validUntil);
+    const added: NewIndicatorRow[] = [];
+    this.insertManyIfNew.run(params, rows.length, (result, first, count) => {
+      const chunk = rows.slice(first, first + count);
+      if (result.changes === count) added.push(...chunk);
+      else for (const r of chunk) if (this.selectEntry.get(r.id, r.origin) === r.entry) added.push(r);
+    });
+    this.lookupKeys.addMany(added);
+    return added.length;
   }
 
   markRetracted(id: Uint8Array, origin: number, reason: number, entry: number): void {

@@ -4,6 +4,7 @@
  */
 import { DtxError } from '../../shared/errors.js';
 import type { Db } from './database.js';
+import { MultiRowInsert } from './multi-row-insert.js';
 
 export interface OriginRow {
   idx: number;
@@ -57,6 +58,7 @@ export class LogStore {
   private readonly selectOrigin;
   private readonly selectOrigins;
   private readonly insertEntry;
+  private readonly insertEntries;
   private readonly updateHead;
   private readonly selectRange;
   private readonly selectEntry;
@@ -68,6 +70,7 @@ export class LogStore {
     this.selectOrigin = db.prepare(`SELECT ${ORIGIN_COLUMNS} FROM origins WHERE idx = ?`);
     this.selectOrigins = db.prepare(`SELECT ${ORIGIN_COLUMNS} FROM origins ORDER BY idx`);
     this.insertEntry = db.prepare('INSERT INTO entries (origin, epoch, seq, header, signature, payload) VALUES (?, ?, ?, ?, ?, ?)');
+    this.insertEntries = new MultiRowInsert(db, 'INSERT INTO entries (origin, epoch, seq, header, signature, payload)', 6);
     this.updateHead = db.prepare(`UPDATE origins SET head_epoch = ?, head_seq = ?, head_hash = ?,
       entry_count = entry_count + ?, indicator_count = indicator_count + ? WHERE idx = ?`);
     this.selectRange = db.prepare(`SELECT ${RANGE_COLUMNS} FROM entries
@@ -105,6 +108,22 @@ export class LogStore {
 
   appendEntry(origin: number, epoch: number, seq: number, header: Uint8Array, signature: Uint8Array, payload: Uint8Array): number {
     return Number(this.insertEntry.run(origin, epoch, seq, header, signature, payload).lastInsertRowid);
+  }
+
+  /**
+   * Appends entries of one origin, in order; returns their rowids. Rows inserted by one statement
+   * get consecutive rowids (each one more than the largest in the table), so a statement's last
+   * rowid gives all of its rows'.
+   */
+  appendEntries(origin: number, entries: readonly { epoch: number; seq: number; header: Uint8Array; signature: Uint8Array; payload: Uint8Array }[]): number[] {
+    const params: unknown[] = [];
+    for (const e of entries) params.push(origin, e.epoch, e.seq, e.header, e.signature, e.payload);
+    const rowids = new Array<number>(entries.length);
+    this.insertEntries.run(params, entries.length, (result, first, count) => {
+      const last = Number(result.lastInsertRowid);
+      for (let i = 0; i < count; i++) rowids[first + i] = last - count + 1 + i;
+    });
+    return rowids;
   }
 
   setHead(origin: number, head: { epoch: number; seq: number; hash: Uint8Array }, addedEntries: number, addedIndicators: number): void {

@@ -16,6 +16,7 @@
  * store keeps the copies equal to the indicators table (refresh, retract).
  */
 import type { Db } from './database.js';
+import { MultiRowInsert } from './multi-row-insert.js';
 
 /**
  * Rows in lookup_recent that start a merge. A merge rewrites about every page of the merged table
@@ -102,6 +103,7 @@ export class LookupKeyStore {
    */
   filter: KeyFilterLike | undefined;
   private readonly insertRecent;
+  private readonly insertRecentRows;
   private readonly deleteMerged;
   private readonly refreshMerged;
   private readonly retractMerged;
@@ -125,6 +127,7 @@ export class LookupKeyStore {
     private readonly options: LookupKeyOptions = DEFAULT_LOOKUP_KEY_OPTIONS,
   ) {
     this.insertRecent = db.prepare('INSERT INTO lookup_recent (lookup_key, id, origin) VALUES (?, ?, ?)');
+    this.insertRecentRows = new MultiRowInsert(db, 'INSERT INTO lookup_recent (lookup_key, id, origin)', 3);
     this.deleteMerged = db.prepare(`DELETE FROM lookup_keys WHERE ${IS_ROW}`);
     this.refreshMerged = db.prepare(`UPDATE lookup_keys SET kind = ?, value = ?, version = ?, action = ?, confidence = ?, valid_until = ? WHERE ${IS_ROW}`);
     this.retractMerged = db.prepare(`UPDATE lookup_keys SET retract_reason = ? WHERE ${IS_ROW}`);
@@ -150,6 +153,17 @@ export class LookupKeyStore {
     this.filter?.add(lookupKey);
     this.insertRecent.run(lookupKey, id, origin);
     this.recent++;
+  }
+
+  /** add() for many rows, in few statements. */
+  addMany(rows: readonly { lookupKey: number; id: Uint8Array; origin: number }[]): void {
+    const params: unknown[] = [];
+    for (const r of rows) {
+      this.filter?.add(r.lookupKey);
+      params.push(r.lookupKey, r.id, r.origin);
+    }
+    this.insertRecentRows.run(params, rows.length);
+    this.recent += rows.length;
   }
 
   /**

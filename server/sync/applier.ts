@@ -15,8 +15,6 @@ import { Tlp } from '../../shared/gen/dtx/v1/indicator_pb.js';
 import type { ChainHead } from '../../shared/log/chain-verifier.js';
 import { checkDigestedEntry, checkEntry, entryHash, type SignedEntry } from '../../shared/log/entry.js';
 import { decodeHeader, type EntryHeader } from '../../shared/log/entry-header.js';
-import { readIndicatorPayload } from '../../shared/log/indicator-payload-reader.js';
-import type { IndicatorPayloadFields } from '../../shared/log/indicator-payload-writer.js';
 import type { Logger } from '../../shared/logger.js';
 import { nodeIdFromPublicKey } from '../../shared/node-id.js';
 import { transactionRunner, unsyncedTransactions, type Db } from '../db/database.js';
@@ -26,33 +24,12 @@ import type { LogStore, OriginRow } from '../db/log-store.js';
 import type { HaltRow, PeerStore } from '../db/peer-store.js';
 import type { QuarantineRow, QuarantineStore } from '../db/quarantine-store.js';
 import type { AppendHub } from '../log/append-hub.js';
-import { compare, place, type Position } from './entry-check.js';
+import { compare, place } from './entry-check.js';
+import type { PeerCounters, StreamState } from './stream-state.js';
+import { forkEvidence, tryReadIndicator, type Accepted, type Item, type Run } from './received-entry.js';
 import { VerifyPool, type Digests } from './verify-pool.js';
 import { ViewUpdater } from './view-updater.js';
 import type { Roster } from './roster.js';
-
-/** What one subscription stream has delivered; a new connection starts a new one. */
-export interface StreamState {
-  /** Per origin node id: the furthest position delivered (starting at the cursor sent). */
-  positions: Map<string, Position>;
-  /** Origins this stream sent something wrong for, ignored until the next connection. */
-  rejected: Map<string, ErrorCode>;
-}
-
-export function newStreamState(cursors: readonly { origin: string; epoch: number; seq: number }[]): StreamState {
-  return { positions: new Map(cursors.map((c) => [c.origin, { epoch: c.epoch, seq: c.seq }])), rejected: new Map() };
-}
-
-/** Running totals per peer, for status. */
-export interface PeerCounters {
-  applied: number;
-  duplicates: number;
-  rejected: Map<string, number>;
-}
-
-export function newCounters(): PeerCounters {
-  return { applied: 0, duplicates: 0, rejected: new Map() };
-}
 
 /**
  * This node's own log (the sequencer), told when entries of it came from a peer: a node restored
@@ -72,34 +49,11 @@ export interface ApplierOptions {
   afterApply?: () => void;
 }
 
-/** A received entry with its decoded header and its place in the message. */
-interface Item {
-  entry: SignedEntry;
-  header: EntryHeader;
-  index: number;
-}
-
 /**
  * Messages at least this large are hashed on a worker thread as they arrive (catch-up sends
  * thousands of entries per message; live traffic a few).
  */
 const DIGEST_MIN_ENTRIES = 256;
-
-interface Accepted {
-  entry: SignedEntry;
-  header: EntryHeader;
-  hash: Uint8Array;
-  /** The decoded payload of an indicator entry (decoded once, for the RED check and the view). */
-  indicator?: IndicatorPayloadFields;
-}
-
-interface Run {
-  key: Uint8Array;
-  origin: OriginRow | undefined;
-  entries: Accepted[];
-  /** Entries of this node's own log, taken back from a peer. */
-  own: boolean;
-}
 
 export class Applier {
   private readonly halted = new Set<number>();
@@ -385,11 +339,15 @@ export class Applier {
     transaction(() => {
       for (const run of runs) {
         const origin = run.origin ?? this.logStore.ensureOrigin(run.key);
+        const rowids = this.logStore.appendEntries(
+          origin.idx,
+          run.entries.map((a) => ({ epoch: a.header.epoch, seq: a.header.seq, header: a.entry.header, signature: a.entry.signature, payload: a.entry.payload })),
+        );
         let added = 0;
-        for (const a of run.entries) {
-          const rowid = this.logStore.appendEntry(origin.idx, a.header.epoch, a.header.seq, a.entry.header, a.entry.signature, a.entry.payload);
-          added += this.view.apply(origin.idx, rowid, a.header.payloadType, a.entry.payload, a.indicator);
-        }
+        run.entries.forEach((a, i) => {
+          added += this.view.apply(origin.idx, rowids[i]!, a.header.payloadType, a.entry.payload, a.indicator);
+        });
+        added += this.view.flush();
         const last = run.entries[run.entries.length - 1]!;
         const head = { epoch: last.header.epoch, seq: last.header.seq, hash: last.hash };
         this.logStore.setHead(origin.idx, head, run.entries.length, added);
@@ -403,29 +361,5 @@ export class Applier {
     });
     if (rejections.length > 0) this.logger.warn({ peer, rejected: rejections.length, reason: rejections[0]!.reason, at: now }, 'entries from a peer were not applied');
     return heads;
-  }
-}
-
-function forkEvidence(origin: number, header: EntryHeader, stored: { header: Buffer; signature: Buffer }, entry: SignedEntry, via: string, since: number): HaltRow {
-  return {
-    origin,
-    reason: 'FORK',
-    since,
-    epoch: header.epoch,
-    seq: header.seq,
-    headerA: stored.header,
-    signatureA: stored.signature,
-    headerB: Buffer.from(entry.header),
-    signatureB: Buffer.from(entry.signature),
-    via,
-  };
-}
-
-/** The payload of an indicator entry, or undefined when this node cannot read it (kept, not indexed). */
-function tryReadIndicator(payload: Uint8Array): IndicatorPayloadFields | undefined {
-  try {
-    return readIndicatorPayload(payload);
-  } catch {
-    return undefined;
   }
 }

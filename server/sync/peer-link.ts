@@ -7,7 +7,8 @@ import { resumableSubscription, type CursorFields, type SubscriptionEvent } from
 import { readAhead } from './read-ahead.js';
 import type { Logger } from '../../shared/logger.js';
 import type { PeerRow } from '../db/peer-store.js';
-import { newCounters, newStreamState, type Applier, type PeerCounters, type StreamState } from './applier.js';
+import type { Applier } from './applier.js';
+import { newCounters, newStreamState, type PeerCounters, type StreamState } from './stream-state.js';
 import { ownHeadDoubt } from './own-head-proof.js';
 import { isLoopbackHost, parseDialTarget } from '../../shared/net-address.js';
 import type { SyncHead } from '../../shared/gen/dtx/v1/sync_service_pb.js';

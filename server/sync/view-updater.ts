@@ -2,35 +2,53 @@
  * The indicator view follows every stored entry of every origin: a new indicator or version
  * supersedes the stored one of the same (id, origin) only if it is newer, a retraction drops the
  * indicator out of lookups, a sighting replaces its reporter's earlier one of the same
- * indicator. Runs inside the applier's transaction.
+ * indicator. Runs inside the applier's transaction; first versions are stored together.
  */
 import { PayloadType } from '../../shared/gen/dtx/v1/log_pb.js';
 import type { IndicatorPayloadFields } from '../../shared/log/indicator-payload-writer.js';
 import type { Logger } from '../../shared/logger.js';
-import type { IndicatorStore } from '../db/indicator-store.js';
+import type { IndicatorStore, NewIndicatorRow } from '../db/indicator-store.js';
 import type { SightingStore } from '../db/sighting-store.js';
 import { decodeRetractionPayload, decodeSightingPayload, indicatorRowFromPayload } from '../indicators/mapping.js';
 
+/** First versions waiting at most this many before they are stored together. */
+const MAX_PENDING = 512;
+
 export class ViewUpdater {
+  /**
+   * First versions not stored yet: stored together (IndicatorStore.putManyIfNew), sixteen rows
+   * per statement, before anything else reads or changes the view, and at the end of each run.
+   */
+  private pending: NewIndicatorRow[] = [];
+
   constructor(
     private readonly indicators: IndicatorStore,
     private readonly sightings: SightingStore,
     private readonly logger: Logger,
   ) {}
 
-  /** Updates the view for one stored entry; returns how many new indicators it adds (0 or 1). */
+  /**
+   * Updates the view for one stored entry; returns how many new indicators that made (its own,
+   * or those of first versions it stored with it). Call flush() before the transaction ends.
+   */
   apply(origin: number, rowid: number, payloadType: number, payload: Uint8Array, decoded?: IndicatorPayloadFields): number {
+    let added = 0;
     try {
       if (payloadType === PayloadType.INDICATOR) {
         const row = indicatorRowFromPayload(origin, rowid, decoded ?? payload);
         if (!row) return 0;
         // A first version is newer than nothing, and no newer than any version held.
-        if (row.version <= 1) return this.indicators.putIfNew(row) ? 1 : 0;
+        if (row.version <= 1) {
+          this.pending.push(row);
+          return this.pending.length >= MAX_PENDING ? this.flush() : 0;
+        }
+        added = this.flush();
         const existing = this.indicators.key(row.id, origin);
-        if (existing && existing.version >= row.version) return 0;
+        if (existing && existing.version >= row.version) return added;
         this.indicators.put(row, existing);
-        return existing ? 0 : 1;
+        return added + (existing ? 0 : 1);
       }
+      added = this.flush();
       if (payloadType === PayloadType.RETRACTION) {
         const r = decodeRetractionPayload(payload);
         this.indicators.markRetracted(r.indicatorId, origin, r.reason, rowid);
@@ -44,6 +62,28 @@ export class ViewUpdater {
       // Signed by a trusted origin but unreadable here (a newer format): kept in the log, not indexed.
       this.logger.warn({ err, origin, rowid }, 'stored an entry this node cannot index');
     }
-    return 0;
+    return added;
+  }
+
+  /** Stores the first versions waiting; returns how many were new. */
+  flush(): number {
+    if (this.pending.length === 0) return 0;
+    const rows = this.pending;
+    this.pending = [];
+    try {
+      return this.indicators.putManyIfNew(rows);
+    } catch (err) {
+      // Nothing of them was stored: one by one, so that only a row that fails is left out.
+      this.logger.warn({ err, rows: rows.length }, 'storing first versions together failed; storing them one by one');
+      let added = 0;
+      for (const row of rows) {
+        try {
+          if (this.indicators.putIfNew(row)) added++;
+        } catch (rowErr) {
+          this.logger.warn({ err: rowErr, origin: row.origin, rowid: row.entry }, 'stored an entry this node cannot index');
+        }
+      }
+      return added;
+    }
   }
 }

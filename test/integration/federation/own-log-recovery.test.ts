@@ -12,7 +12,7 @@ import { decodeHeader } from '../../../shared/log/entry-header.js';
 import { nodeIdFromPublicKey } from '../../../shared/node-id.js';
 import { SUBSCRIBE_METHOD } from '../../../server/sync/federation.js';
 import { auditDatabase } from '../../../server/log/audit-database.js';
-import { newCounters, newStreamState } from '../../../server/sync/applier.js';
+import { newCounters, newStreamState } from '../../../server/sync/stream-state.js';
 import { create } from '@bufbuild/protobuf';
 import { IndicatorInputSchema } from '../../../shared/gen/dtx/v1/indicator_pb.js';
 import { entryHash } from '../../../shared/log/entry.js';
