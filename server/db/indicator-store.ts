@@ -206,14 +206,30 @@ export class IndicatorStore {
   }
 
   private putManyNow(rows: readonly NewIndicatorRow[]): number {
-    const params: unknown[] = [];
-    for (const r of rows) params.push(r.id, r.origin, r.version, r.entry, r.lookupKey, r.kind, r.value, r.action, r.confidence, r.validUntil);
     const added: NewIndicatorRow[] = [];
-    this.insertManyIfNew.run(params, rows.length, (result, first, count) => {
-      const chunk = rows.slice(first, first + count);
-      if (result.changes === count) added.push(...chunk);
-      else for (const r of chunk) if (this.selectEntry.get(r.id, r.origin) === r.entry) added.push(r);
-    });
+    this.insertManyIfNew.run(
+      rows.length,
+      (i, params, at) => {
+        const r = rows[i]!;
+        params[at] = r.id;
+        params[at + 1] = r.origin;
+        params[at + 2] = r.version;
+        params[at + 3] = r.entry;
+        params[at + 4] = r.lookupKey;
+        params[at + 5] = r.kind;
+        params[at + 6] = r.value;
+        params[at + 7] = r.action;
+        params[at + 8] = r.confidence;
+        params[at + 9] = r.validUntil;
+      },
+      (result, first, count) => {
+        for (let i = first; i < first + count; i++) {
+          // All went in, or find out which did: an indicator already held keeps its entry.
+          const r = rows[i]!;
+          if (result.changes === count || this.selectEntry.get(r.id, r.origin) === r.entry) added.push(r);
+        }
+      },
+    );
     this.lookupKeys.addMany(added);
     return added.length;
   }

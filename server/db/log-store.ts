@@ -111,18 +111,29 @@ export class LogStore {
   }
 
   /**
-   * Appends entries of one origin, in order; returns their rowids. Rows inserted by one statement
+   * Appends entries of one origin, in order (`fields` reads each one's columns); returns their
+   * rowids. Rows inserted by one statement
    * get consecutive rowids (each one more than the largest in the table), so a statement's last
    * rowid gives all of its rows'.
    */
-  appendEntries(origin: number, entries: readonly { epoch: number; seq: number; header: Uint8Array; signature: Uint8Array; payload: Uint8Array }[]): number[] {
-    const params: unknown[] = [];
-    for (const e of entries) params.push(origin, e.epoch, e.seq, e.header, e.signature, e.payload);
+  appendEntries<T>(origin: number, entries: readonly T[], fields: (entry: T) => { epoch: number; seq: number; header: Uint8Array; signature: Uint8Array; payload: Uint8Array }): number[] {
     const rowids = new Array<number>(entries.length);
-    this.insertEntries.run(params, entries.length, (result, first, count) => {
-      const last = Number(result.lastInsertRowid);
-      for (let i = 0; i < count; i++) rowids[first + i] = last - count + 1 + i;
-    });
+    this.insertEntries.run(
+      entries.length,
+      (i, params, at) => {
+        const e = fields(entries[i]!);
+        params[at] = origin;
+        params[at + 1] = e.epoch;
+        params[at + 2] = e.seq;
+        params[at + 3] = e.header;
+        params[at + 4] = e.signature;
+        params[at + 5] = e.payload;
+      },
+      (result, first, count) => {
+        const last = Number(result.lastInsertRowid);
+        for (let i = 0; i < count; i++) rowids[first + i] = last - count + 1 + i;
+      },
+    );
     return rowids;
   }
 

@@ -157,12 +157,13 @@ export class LookupKeyStore {
 
   /** add() for many rows, in few statements. */
   addMany(rows: readonly { lookupKey: number; id: Uint8Array; origin: number }[]): void {
-    const params: unknown[] = [];
-    for (const r of rows) {
-      this.filter?.add(r.lookupKey);
-      params.push(r.lookupKey, r.id, r.origin);
-    }
-    this.insertRecentRows.run(params, rows.length);
+    for (const r of rows) this.filter?.add(r.lookupKey);
+    this.insertRecentRows.run(rows.length, (i, params, at) => {
+      const r = rows[i]!;
+      params[at] = r.lookupKey;
+      params[at + 1] = r.id;
+      params[at + 2] = r.origin;
+    });
     this.recent += rows.length;
   }
 

@@ -55,6 +55,9 @@ export interface ApplierOptions {
  */
 const DIGEST_MIN_ENTRIES = 256;
 
+/** What an entries row holds of an accepted entry. */
+const entryColumns = (a: Accepted) => ({ epoch: a.header.epoch, seq: a.header.seq, header: a.entry.header, signature: a.entry.signature, payload: a.entry.payload });
+
 export class Applier {
   private readonly halted = new Set<number>();
   private readonly view: ViewUpdater;
@@ -339,10 +342,7 @@ export class Applier {
     transaction(() => {
       for (const run of runs) {
         const origin = run.origin ?? this.logStore.ensureOrigin(run.key);
-        const rowids = this.logStore.appendEntries(
-          origin.idx,
-          run.entries.map((a) => ({ epoch: a.header.epoch, seq: a.header.seq, header: a.entry.header, signature: a.entry.signature, payload: a.entry.payload })),
-        );
+        const rowids = this.logStore.appendEntries(origin.idx, run.entries, entryColumns);
         let added = 0;
         run.entries.forEach((a, i) => {
           added += this.view.apply(origin.idx, rowids[i]!, a.header.payloadType, a.entry.payload, a.indicator);
