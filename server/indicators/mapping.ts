@@ -9,7 +9,7 @@ import { PUBLIC_KEY_BYTES } from '../../shared/crypto.js';
 import { DtxError } from '../../shared/errors.js';
 import type { NormalizedIndicator } from '../../shared/indicator/validate.js';
 import { decodeHeader } from '../../shared/log/entry-header.js';
-import { readIndicatorPayload } from '../../shared/log/indicator-payload-reader.js';
+import { readIndicatorPayload, readIndicatorViewFields, type IndicatorViewFields } from '../../shared/log/indicator-payload-reader.js';
 import { writeIndicatorPayload, type IndicatorPayloadFields } from '../../shared/log/indicator-payload-writer.js';
 import { uuidToString } from '../../shared/uuid.js';
 import type { IndicatorFields } from '../../shared/wire/indicator-writer.js';
@@ -104,8 +104,8 @@ export function indicatorMessage(f: IndicatorFields): Indicator {
  * The view row for a stored indicator entry of any origin, or undefined when this node cannot
  * index it (a kind it does not know, from a newer version): the entry is kept all the same.
  */
-export function indicatorRowFromPayload(origin: number, entry: number, payload: Uint8Array | IndicatorPayloadFields): NewIndicatorRow | undefined {
-  const p = payload instanceof Uint8Array ? readIndicatorPayload(payload) : payload;
+export function indicatorRowFromPayload(origin: number, entry: number, payload: Uint8Array | IndicatorViewFields): NewIndicatorRow | undefined {
+  const p = payload instanceof Uint8Array ? readIndicatorViewFields(payload) : payload;
   const kind = kindByName(p.kind);
   if (!kind || p.id.length !== 16) return undefined;
   return {

@@ -25,9 +25,13 @@ export type Placement =
   /** Cannot follow the head: a gap, a reordering, or a different chain. */
   | { kind: 'broken'; detail: string };
 
+/** The two answers without detail, made once: place() runs for every received entry. */
+const NEXT: Placement = Object.freeze({ kind: 'next' });
+const HELD: Placement = Object.freeze({ kind: 'held' });
+
 /** Where an entry falls relative to the local head (undefined: nothing held yet). */
 export function place(header: EntryHeader, head: ChainHead | undefined): Placement {
-  if (head && compare(header, head) <= 0) return { kind: 'held' };
+  if (head && compare(header, head) <= 0) return HELD;
   const expectedPrev = head ? head.hash : ZERO_HASH;
   if (!head) {
     if (header.seq !== 1) return { kind: 'broken', detail: `gap: this node holds nothing of the origin yet, got seq ${header.seq}` };
@@ -39,5 +43,5 @@ export function place(header: EntryHeader, head: ChainHead | undefined): Placeme
   if (!bytesEqual(header.prevHash, expectedPrev)) {
     return { kind: 'broken', detail: `seq ${header.seq}: prev_hash does not match the entry this node holds before it` };
   }
-  return { kind: 'next' };
+  return NEXT;
 }

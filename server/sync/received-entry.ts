@@ -4,8 +4,7 @@
  */
 import type { EntryHeader } from '../../shared/log/entry-header.js';
 import type { SignedEntry } from '../../shared/log/entry.js';
-import { readIndicatorPayload } from '../../shared/log/indicator-payload-reader.js';
-import type { IndicatorPayloadFields } from '../../shared/log/indicator-payload-writer.js';
+import { readIndicatorViewFields, type IndicatorViewFields } from '../../shared/log/indicator-payload-reader.js';
 import type { OriginRow } from '../db/log-store.js';
 import type { HaltRow } from '../db/peer-store.js';
 
@@ -21,7 +20,7 @@ export interface Accepted {
   header: EntryHeader;
   hash: Uint8Array;
   /** The decoded payload of an indicator entry (decoded once, for the RED check and the view). */
-  indicator?: IndicatorPayloadFields;
+  indicator?: IndicatorViewFields;
 }
 
 export interface Run {
@@ -48,9 +47,9 @@ export function forkEvidence(origin: number, header: EntryHeader, stored: { head
 }
 
 /** The payload of an indicator entry, or undefined when this node cannot read it (kept, not indexed). */
-export function tryReadIndicator(payload: Uint8Array): IndicatorPayloadFields | undefined {
+export function tryReadIndicator(payload: Uint8Array): IndicatorViewFields | undefined {
   try {
-    return readIndicatorPayload(payload);
+    return readIndicatorViewFields(payload);
   } catch {
     return undefined;
   }

@@ -5,7 +5,7 @@
  * indicator. Runs inside the applier's transaction; first versions are stored together.
  */
 import { PayloadType } from '../../shared/gen/dtx/v1/log_pb.js';
-import type { IndicatorPayloadFields } from '../../shared/log/indicator-payload-writer.js';
+import type { IndicatorViewFields } from '../../shared/log/indicator-payload-reader.js';
 import type { Logger } from '../../shared/logger.js';
 import type { IndicatorStore, NewIndicatorRow } from '../db/indicator-store.js';
 import type { SightingStore } from '../db/sighting-store.js';
@@ -31,7 +31,7 @@ export class ViewUpdater {
    * Updates the view for one stored entry; returns how many new indicators that made (its own,
    * or those of first versions it stored with it). Call flush() before the transaction ends.
    */
-  apply(origin: number, rowid: number, payloadType: number, payload: Uint8Array, decoded?: IndicatorPayloadFields): number {
+  apply(origin: number, rowid: number, payloadType: number, payload: Uint8Array, decoded?: IndicatorViewFields): number {
     let added = 0;
     try {
       if (payloadType === PayloadType.INDICATOR) {

@@ -57,3 +57,32 @@ export function readIndicatorPayload(bytes: Uint8Array): IndicatorPayloadFields 
   p.techniques = techniques;
   return p;
 }
+
+/** What the indicator view and a relaying node's checks read of a payload (indicators table columns, TLP). */
+export type IndicatorViewFields = Pick<IndicatorPayloadFields, 'id' | 'version' | 'kind' | 'value' | 'tlp' | 'confidence' | 'action' | 'validUntilMs'>;
+
+/**
+ * The fields of IndicatorViewFields only, as readIndicatorPayload would decode them; the other
+ * fields are skipped without making strings of them. A node receiving a catch-up reads a
+ * million payloads, and the tags, campaign, techniques and description it does not index were
+ * most of the strings it made (and of the garbage it collected).
+ */
+export function readIndicatorViewFields(bytes: Uint8Array): IndicatorViewFields {
+  const r = new WireReader(bytes);
+  const p: IndicatorViewFields = { id: new Uint8Array(0), version: 0, kind: '', value: '', tlp: 0, confidence: 0, action: 0, validUntilMs: 0 };
+  while (r.pos < r.len) {
+    const [field, wt] = r.tag();
+    const len = wt === WireType.LengthDelimited;
+    const num = wt === WireType.Varint;
+    if (len && field === 1) p.id = r.bytes();
+    else if (num && field === 2) p.version = r.uint32();
+    else if (len && field === 3) p.kind = r.string();
+    else if (len && field === 4) p.value = r.string();
+    else if (num && field === 5) p.tlp = r.int32();
+    else if (num && field === 6) p.confidence = r.uint32();
+    else if (num && field === 7) p.action = r.int32();
+    else if (num && field === 9) p.validUntilMs = r.int64Number();
+    else r.skip(wt, field);
+  }
+  return p;
+}
