@@ -12,15 +12,8 @@ export function readIndicatorPayload(bytes: Uint8Array): IndicatorPayloadFields 
   // Strings through Buffer (wire-reader.ts): a relaying node decodes every payload it receives.
   const r = new WireReader(bytes);
   const p: IndicatorPayloadFields = {
-    id: new Uint8Array(0),
-    version: 0,
-    kind: '',
-    value: '',
-    tlp: 0,
-    confidence: 0,
-    action: 0,
+    ...emptyViewFields(),
     validFromMs: 0,
-    validUntilMs: 0,
     tags: [],
     campaign: '',
     techniques: [],
@@ -33,17 +26,10 @@ export function readIndicatorPayload(bytes: Uint8Array): IndicatorPayloadFields 
   const techniques: string[] = [];
   while (r.pos < r.len) {
     const [field, wt] = r.tag();
+    if (readViewField(r, field, wt, p)) continue;
     const len = wt === WireType.LengthDelimited;
     const num = wt === WireType.Varint;
-    if (len && field === 1) p.id = r.bytes();
-    else if (num && field === 2) p.version = r.uint32();
-    else if (len && field === 3) p.kind = r.string();
-    else if (len && field === 4) p.value = r.string();
-    else if (num && field === 5) p.tlp = r.int32();
-    else if (num && field === 6) p.confidence = r.uint32();
-    else if (num && field === 7) p.action = r.int32();
-    else if (num && field === 8) p.validFromMs = r.int64Number();
-    else if (num && field === 9) p.validUntilMs = r.int64Number();
+    if (num && field === 8) p.validFromMs = r.int64Number();
     else if (len && field === 10) tags.push(r.string());
     else if (len && field === 11) p.campaign = r.string();
     else if (len && field === 12) techniques.push(r.string());
@@ -69,20 +55,30 @@ export type IndicatorViewFields = Pick<IndicatorPayloadFields, 'id' | 'version' 
  */
 export function readIndicatorViewFields(bytes: Uint8Array): IndicatorViewFields {
   const r = new WireReader(bytes);
-  const p: IndicatorViewFields = { id: new Uint8Array(0), version: 0, kind: '', value: '', tlp: 0, confidence: 0, action: 0, validUntilMs: 0 };
+  const p = emptyViewFields();
   while (r.pos < r.len) {
     const [field, wt] = r.tag();
-    const len = wt === WireType.LengthDelimited;
-    const num = wt === WireType.Varint;
-    if (len && field === 1) p.id = r.bytes();
-    else if (num && field === 2) p.version = r.uint32();
-    else if (len && field === 3) p.kind = r.string();
-    else if (len && field === 4) p.value = r.string();
-    else if (num && field === 5) p.tlp = r.int32();
-    else if (num && field === 6) p.confidence = r.uint32();
-    else if (num && field === 7) p.action = r.int32();
-    else if (num && field === 9) p.validUntilMs = r.int64Number();
-    else r.skip(wt, field);
+    if (!readViewField(r, field, wt, p)) r.skip(wt, field);
   }
   return p;
+}
+
+function emptyViewFields(): IndicatorViewFields {
+  return { id: new Uint8Array(0), version: 0, kind: '', value: '', tlp: 0, confidence: 0, action: 0, validUntilMs: 0 };
+}
+
+/** Reads the field at the reader into p if it is one of IndicatorViewFields; false if it is not. */
+function readViewField(r: WireReader, field: number, wt: WireType, p: IndicatorViewFields): boolean {
+  const len = wt === WireType.LengthDelimited;
+  const num = wt === WireType.Varint;
+  if (len && field === 1) p.id = r.bytes();
+  else if (num && field === 2) p.version = r.uint32();
+  else if (len && field === 3) p.kind = r.string();
+  else if (len && field === 4) p.value = r.string();
+  else if (num && field === 5) p.tlp = r.int32();
+  else if (num && field === 6) p.confidence = r.uint32();
+  else if (num && field === 7) p.action = r.int32();
+  else if (num && field === 9) p.validUntilMs = r.int64Number();
+  else return false;
+  return true;
 }
