@@ -21,6 +21,12 @@
 import type { Db } from './database.js';
 
 const EMPTY = -1;
+
+/** The first and last seq in lookup_recent (null when it is empty). */
+interface Ends {
+  first: number | null;
+  last: number | null;
+}
 const MIN_ROWS = 1_024;
 /** Rows read per statement: a reader's first refresh may read a million. */
 export const READ_ROWS = 65_536;
@@ -58,11 +64,17 @@ export class RecentLookupKeys {
    * it starts) and says whether it is up to date.
    */
   refresh(maxRows = Infinity): boolean {
-    return this.db.inTransaction ? this.readNew(maxRows) : this.read(maxRows);
+    if (this.db.inTransaction) return this.readNew(maxRows);
+    // Most lookups find nothing new: one statement says so, without a transaction around it.
+    const ends = this.selectEnds.get() as Ends;
+    if (this.unchanged(ends)) return true;
+    return this.read(maxRows);
   }
 
   private readNew(maxRows: number): boolean {
-    const { first, last } = this.selectEnds.get() as { first: number | null; last: number | null };
+    const ends = this.selectEnds.get() as Ends;
+    if (this.unchanged(ends)) return true;
+    const { first, last } = ends;
     while (this.head < this.count && this.seqs[this.head]! < (first ?? Infinity)) this.head++;
     // Room for every new row at once (seqs are unique: at most last - lastSeq of them), so a first
     // refresh of a million rows sizes its arrays once instead of doubling them twenty times.
@@ -87,6 +99,12 @@ export class RecentLookupKeys {
     this.previous[row] = this.slotRows[slot]!;
     this.slotRows[slot] = row;
     this.lastSeq = seq;
+  }
+
+  /** Whether the table's ends say there is nothing to add or drop. */
+  private unchanged({ first, last }: Ends): boolean {
+    const oldest = this.head < this.count ? this.seqs[this.head]! : undefined;
+    return (last ?? 0) <= this.lastSeq && (first === null ? oldest === undefined : oldest === undefined || first <= oldest);
   }
 
   /** Seqs of the recent rows under `key`, newest first (an indicator may have several). */
