@@ -11,8 +11,17 @@ import type { IndicatorPayloadFields } from './indicator-payload-writer.js';
 export function readIndicatorPayload(bytes: Uint8Array): IndicatorPayloadFields {
   // Strings through Buffer (wire-reader.ts): a relaying node decodes every payload it receives.
   const r = new WireReader(bytes);
+  // A literal of every field (no spread of emptyViewFields): lookups decode a payload per match,
+  // and building this object from a spread made whole-indicator lookups about a third slower.
   const p: IndicatorPayloadFields = {
-    ...emptyViewFields(),
+    id: new Uint8Array(0),
+    version: 0,
+    kind: '',
+    value: '',
+    tlp: 0,
+    confidence: 0,
+    action: 0,
+    validUntilMs: 0,
     validFromMs: 0,
     tags: [],
     campaign: '',
