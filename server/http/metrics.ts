@@ -42,6 +42,11 @@ export function createNodeMetrics(node: NodeContext): NodeMetrics {
   const applied = counter('dtx_peer_entries_applied_total', 'Entries received from a peer and stored (since the link started).', ['peer']);
   const duplicates = counter('dtx_peer_entries_duplicate_total', 'Entries received from a peer that this node already held.', ['peer']);
   const rejected = counter('dtx_peer_entries_rejected_total', 'Entries received from a peer and refused, by reason (quarantined).', ['peer', 'reason']);
+  const recentKeys = gauge(
+    'dtx_lookup_recent_keys',
+    'Lookup keys waiting to be merged into the big lookup table; every reading thread holds them in memory, and a merge starts at 524,288.',
+  );
+  const merging = gauge('dtx_lookup_merge_running', '1 while a merge of recent lookup keys is under way.');
   const calls = counter('dtx_rpc_calls_total', 'gRPC calls answered, by method and outcome (a DTX error code, OK, or CANCELLED); a stream counts once, when it ends.', ['method', 'code']);
 
   const refresh = () => {
@@ -56,6 +61,8 @@ export function createNodeMetrics(node: NodeContext): NodeMetrics {
     for (const h of status.halted) halted.set({ origin: h.originId }, 1);
     haltedCount.set(status.halted.length);
     quarantined.set(status.quarantined);
+    recentKeys.set(node.indicatorStore.lookupKeys.recentRows);
+    merging.set(node.indicatorStore.lookupKeys.merging === undefined ? 0 : 1);
     for (const p of status.peers) {
       for (const s of PEER_STATES) state.set({ peer: p.id, name: p.name, state: s }, p.state === s ? 1 : 0);
       for (const [origin, lag] of Object.entries(p.lag)) {

@@ -52,6 +52,9 @@ describe('GET /metrics', () => {
     expect(m.value('dtx_origins_halted')).toBe(0);
     expect(m.all('dtx_origin_halted')).toEqual([]);
     expect(m.value('dtx_quarantined_entries')).toBe(0);
+    // Each indicator received added its lookup key to the recent table; far below a merge.
+    expect(m.value('dtx_lookup_recent_keys')).toBe(FIRST);
+    expect(m.value('dtx_lookup_merge_running')).toBe(0);
     expect(m.types.get('dtx_peer_entries_applied_total')).toBe('counter');
     expect(m.types.get('dtx_peer_lag_seconds')).toBe('gauge');
     // The process's own, for dashboards: CPU, memory, event loop.
