@@ -67,6 +67,9 @@ export interface LookupFilter {
   nowMs: number;
 }
 
+/** The columns of a new indicators row, in the order put and putManyIfNew bind them. */
+const INDICATOR_COLUMNS = 'id, origin, version, entry, lookup_key, kind, value, action, confidence, valid_until';
+
 const JOINED = `SELECT ${ENTRY_ROW} FROM indicators i JOIN entries e ON e.rowid = i.entry`;
 
 /**
@@ -84,7 +87,6 @@ const candidates = (recent: boolean) =>
 
 export class IndicatorStore {
   private readonly upsert;
-  private readonly insertIfNew;
   private readonly insertManyIfNew;
   private readonly selectEntry;
   private readonly retract;
@@ -108,19 +110,12 @@ export class IndicatorStore {
   ) {
     this.lookupKeys = new LookupKeyStore(db, lookupKeyOptions);
     // Positional parameters: binding ten named ones from an object cost about 2 microseconds more per row.
-    this.upsert = db.prepare(`INSERT INTO indicators (id, origin, version, entry, lookup_key, kind, value, action, confidence, valid_until)
+    this.upsert = db.prepare(`INSERT INTO indicators (${INDICATOR_COLUMNS})
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (id, origin) DO UPDATE SET version = excluded.version, entry = excluded.entry, lookup_key = excluded.lookup_key,
         kind = excluded.kind, value = excluded.value, action = excluded.action, confidence = excluded.confidence,
         valid_until = excluded.valid_until`);
-    this.insertIfNew = db.prepare(`INSERT INTO indicators (id, origin, version, entry, lookup_key, kind, value, action, confidence, valid_until)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, origin) DO NOTHING`);
-    this.insertManyIfNew = new MultiRowInsert(
-      db,
-      'INSERT INTO indicators (id, origin, version, entry, lookup_key, kind, value, action, confidence, valid_until)',
-      10,
-      'ON CONFLICT (id, origin) DO NOTHING',
-    );
+    this.insertManyIfNew = new MultiRowInsert(db, `INSERT INTO indicators (${INDICATOR_COLUMNS})`, 10, 'ON CONFLICT (id, origin) DO NOTHING');
     this.selectEntry = db.prepare('SELECT entry FROM indicators WHERE id = ? AND origin = ?').pluck();
     this.retract = db.prepare('UPDATE indicators SET retract_reason = ?, retract_entry = ? WHERE id = ? AND origin = ? RETURNING lookup_key').pluck();
     this.selectKey = db.prepare('SELECT id, origin, version, retract_reason AS retractReason, lookup_key AS lookupKey FROM indicators WHERE id = ? AND origin = ?');
@@ -142,31 +137,31 @@ export class IndicatorStore {
       }
     }
     this.manyMatches = new Map();
+    // The keys are sorted in SQLite (a materialized CTE keeps its ORDER BY; a plain subquery
+    // would be flattened and lose it), so the index is walked front to back instead of at
+    // random: about a third less time for 10,000 keys at 1M indicators. json_each's key is the
+    // query's position in the array. Merged index rows carry every field of a match (migration
+    // 5); only the few recent ones (found in memory, passed as a JSON array of [position, seq])
+    // are joined to the indicators table, unless their indicator moved to another key or their
+    // merge has put them in lookup_keys already. DISTINCT: an indicator can have two recent rows
+    // under one key.
+    const fields = (t: string) =>
+      `${t}.kind, ${t}.value, lower(hex(${t}.id)) AS idHex, ${t}.origin, ${t}.version, ${t}.action, ${t}.confidence, ${t}.valid_until AS validUntil, ${t}.retract_reason AS retractReason`;
+    const recentPart = `UNION ALL SELECT DISTINCT r.value ->> 0, ${fields('i')} FROM json_each(?) r
+      JOIN lookup_recent n ON n.seq = r.value ->> 1 JOIN indicators i ON i.id = n.id AND i.origin = n.origin
+      WHERE i.lookup_key = n.lookup_key
+        AND NOT EXISTS (SELECT 1 FROM lookup_keys m WHERE m.lookup_key = i.lookup_key AND m.id = i.id AND m.origin = i.origin)`;
     for (const recent of [false, true]) {
-    for (const retracted of [false, true]) {
-      for (const expired of [false, true]) {
-        // The keys are sorted in SQLite (a materialized CTE keeps its ORDER BY; a plain subquery
-        // would be flattened and lose it), so the index is walked front to back instead of at
-        // random: about a third less time for 10,000 keys at 1M indicators. json_each's key is
-        // the query's position in the array. Merged index rows carry every field of a match
-        // (migration 5); only the few recent ones (found in memory, passed as a JSON array of
-        // [position, seq]) are joined to the indicators table, unless their indicator moved to
-        // another key or their merge has put them in lookup_keys already. DISTINCT: an
-        // indicator can have two recent rows under one key.
-        const fields = (t: string) =>
-          `${t}.kind, ${t}.value, lower(hex(${t}.id)) AS idHex, ${t}.origin, ${t}.version, ${t}.action, ${t}.confidence, ${t}.valid_until AS validUntil, ${t}.retract_reason AS retractReason`;
-        const recentPart = `UNION ALL SELECT DISTINCT r.value ->> 0, ${fields('i')} FROM json_each(?) r
-              JOIN lookup_recent n ON n.seq = r.value ->> 1 JOIN indicators i ON i.id = n.id AND i.origin = n.origin
-              WHERE i.lookup_key = n.lookup_key
-                AND NOT EXISTS (SELECT 1 FROM lookup_keys m WHERE m.lookup_key = i.lookup_key AND m.id = i.id AND m.origin = i.origin)`;
-        let sql = `WITH q AS MATERIALIZED (SELECT key, value FROM json_each(?) ORDER BY value)
-          SELECT * FROM (SELECT q.key AS queryIndex, ${fields('l')} FROM q JOIN lookup_keys l ON l.lookup_key = q.value
-            ${recent ? recentPart : ''}) WHERE 1`;
-        if (!retracted) sql += ' AND retractReason = 0';
-        if (!expired) sql += ' AND validUntil > ?';
-        this.manyMatches.set(`${recent}:${retracted}:${expired}`, db.prepare(sql).raw(true));
+      for (const retracted of [false, true]) {
+        for (const expired of [false, true]) {
+          let sql = `WITH q AS MATERIALIZED (SELECT key, value FROM json_each(?) ORDER BY value)
+            SELECT * FROM (SELECT q.key AS queryIndex, ${fields('l')} FROM q JOIN lookup_keys l ON l.lookup_key = q.value
+              ${recent ? recentPart : ''}) WHERE 1`;
+          if (!retracted) sql += ' AND retractReason = 0';
+          if (!expired) sql += ' AND validUntil > ?';
+          this.manyMatches.set(`${recent}:${retracted}:${expired}`, db.prepare(sql).raw(true));
+        }
       }
-    }
     }
     this.readTransaction = db.transaction(<T>(fn: () => T): T => fn());
     this.putManyAtomically = db.transaction((rows: readonly NewIndicatorRow[]) => this.putManyNow(rows));
@@ -185,18 +180,9 @@ export class IndicatorStore {
   }
 
   /**
-   * Inserts an indicator this view may not hold yet, with its lookup key; false, changing
-   * nothing, if it holds one with this id and origin already. One statement where `key` then
-   * `put` take two: what a first version needs (most of what a catch-up receives).
-   */
-  putIfNew(row: NewIndicatorRow): boolean {
-    if (this.insertIfNew.run(row.id, row.origin, row.version, row.entry, row.lookupKey, row.kind, row.value, row.action, row.confidence, row.validUntil).changes === 0) return false;
-    this.lookupKeys.add(row.lookupKey, row.id, row.origin);
-    return true;
-  }
-
-  /**
-   * putIfNew for many rows, in few statements; returns how many were new. Where a statement
+   * Inserts indicators this view may not hold yet (first versions), with their lookup keys,
+   * sixteen rows per statement; returns how many were new. A row whose id and origin the view
+   * holds already changes nothing. Where a statement
    * inserted fewer rows than it had (an indicator already held, or twice among the rows), the
    * rows that went in are told by their entry. All or nothing (a savepoint inside the caller's
    * transaction): on an error none of the rows is stored.

@@ -1,8 +1,9 @@
 /**
  * Fills a lookup key filter (key-filter.ts) from one read snapshot of the lookup index, on a
  * connection of its own, off the main thread (about half a second of scanning at 1M stored).
- * One snapshot holds every key in one of the two tables (in both while a merge is under way); keys committed after it are
- * added by the main thread, which writes to the same memory. Both sides use atomic ORs.
+ * One snapshot holds every key in one of the two tables (in both while a merge is under way);
+ * keys committed after it are added by the main thread, which writes to the same memory. Both
+ * sides use atomic ORs.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './database.js';

@@ -112,9 +112,8 @@ export class LogStore {
 
   /**
    * Appends entries of one origin, in order (`fields` reads each one's columns); returns their
-   * rowids. Rows inserted by one statement
-   * get consecutive rowids (each one more than the largest in the table), so a statement's last
-   * rowid gives all of its rows'.
+   * rowids. Rows inserted by one statement get consecutive rowids (each one more than the
+   * largest in the table), so a statement's last rowid gives all of its rows'.
    */
   appendEntries<T>(origin: number, entries: readonly T[], fields: (entry: T) => { epoch: number; seq: number; header: Uint8Array; signature: Uint8Array; payload: Uint8Array }): number[] {
     const rowids = new Array<number>(entries.length);

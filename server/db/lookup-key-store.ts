@@ -138,9 +138,9 @@ export class LookupKeyStore {
     this.readKeys = db.prepare('SELECT lookup_key FROM lookup_recent WHERE seq > ? AND seq <= ? ORDER BY seq').pluck();
     // Recent rows by seq, given in key order (the caller sorts them: reading only key and seq
     // into JavaScript costs about a third of reading the ids too), so the merged table's pages
-    // are visited front to back. The fields come from the indicators table as it is now, and only while the indicator
-    // still has this key: a recent row of an indicator that moved to another key is dropped.
-    // REPLACE: should a row be merged twice, the later copy is current.
+    // are visited front to back. The fields come from the indicators table as it is now, and
+    // only while the indicator still has this key: a recent row of an indicator that moved to
+    // another key is dropped. REPLACE: should a row be merged twice, the later copy is current.
     this.moveRows = db.prepare(`INSERT OR REPLACE INTO lookup_keys (${MERGED_COLUMNS})
       SELECT i.lookup_key, i.id, i.origin, i.kind, i.value, i.version, i.action, i.confidence, i.valid_until, i.retract_reason
       FROM json_each(?) r JOIN lookup_recent n ON n.seq = r.value JOIN indicators i ON i.id = n.id AND i.origin = n.origin

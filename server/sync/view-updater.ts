@@ -78,7 +78,7 @@ export class ViewUpdater {
       let added = 0;
       for (const row of rows) {
         try {
-          if (this.indicators.putIfNew(row)) added++;
+          added += this.indicators.putManyIfNew([row]);
         } catch (rowErr) {
           this.logger.warn({ err: rowErr, origin: row.origin, rowid: row.entry }, 'stored an entry this node cannot index');
         }
