@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, transactionRunner, type Db } from '../../server/db/database.js';
-import { IndicatorStore } from '../../server/db/indicator-store.js';
+import { IndicatorStore, type IndicatorMatchRow } from '../../server/db/indicator-store.js';
 import type { LookupKeyOptions } from '../../server/db/lookup-key-store.js';
 import { LookupMerger } from '../../server/db/lookup-merger.js';
 import { lookupKey } from '../../server/indicators/lookup-key.js';
@@ -61,6 +61,24 @@ function expectIndexEqualsView(): void {
     )
     .all();
   expect(index).toEqual(view);
+}
+
+/**
+ * Lookups of each of `values` (single and batch, retracted and expired included) return what
+ * the indicators table holds under that value, field for field in the batch.
+ */
+function expectLookupsEqualView(store: IndicatorStore, values: readonly string[]): void {
+  const filter = { includeRetracted: true, includeExpired: true, nowMs: 0 };
+  const queries = values.map((value) => ({ kind: KIND, value, lookupKey: lookupKey(KIND, value) }));
+  const held = db.prepare(`SELECT lower(hex(id)) AS idHex, origin, version, action, confidence, valid_until AS validUntil, retract_reason AS retractReason
+    FROM indicators WHERE kind = ? AND value = ? ORDER BY id, origin`);
+  const batch = store.lookupMatchesMany(queries, filter);
+  queries.forEach((q, queryIndex) => {
+    const expected = held.all(q.kind, q.value) as IndicatorMatchRow[];
+    expect(batch.filter((m) => m.queryIndex === queryIndex).map(({ queryIndex: _, ...m }) => m)).toEqual(expected);
+    const brief = ({ origin, version, retractReason }: Pick<IndicatorMatchRow, 'origin' | 'version' | 'retractReason'>) => ({ origin, version, retractReason });
+    expect(store.lookup(q, filter).map(brief)).toEqual(expected.map(brief));
+  });
 }
 
 /** A store whose indicators 0 to 39 are merged and whose indicator 40 waits in the recent table. */
@@ -254,12 +272,13 @@ describe('lookup index in two tables', () => {
     expectIndexEqualsView();
   });
 
-  it('stays equal to the indicators table through random new versions, retractions and merges', () => {
+  it('stays equal to the indicators table through random new versions, retractions and merges, and so do lookups', () => {
     const store = new IndicatorStore(db, OPTIONS);
     const write = transactionRunner(db);
     const next = rng(0x10c4);
     const pick = (n: number) => Math.floor(next() * n);
     const versions = new Map<number, number>();
+    const values = new Set<string>();
     for (let step = 0; step < 300; step++) {
       write(() => {
         for (let op = 0; op < 1 + pick(4); op++) {
@@ -271,15 +290,20 @@ describe('lookup index in two tables', () => {
           } else {
             // Half the new versions keep their value, half move to another (and so another key).
             const value = version === 1 || roll < 0.55 ? valueOf(n) : `${n}.v${version}.example`;
+            values.add(value);
             put(store, n, value, version, { action: 1 + pick(3), confidence: pick(101), validUntil: pick(2_000) });
             versions.set(n, version);
           }
         }
         if (store.lookupKeys.mergeDue) store.lookupKeys.mergeStep();
       });
-      if (step % 10 === 0) expectIndexEqualsView();
+      if (step % 10 === 0) {
+        expectIndexEqualsView();
+        expectLookupsEqualView(store, [...values]);
+      }
     }
     expectIndexEqualsView();
+    expectLookupsEqualView(store, [...values]);
     expect(tableRows('lookup_keys')).toBeGreaterThan(0);
   });
 
