@@ -24,7 +24,7 @@ import type { LogStore, OriginRow } from '../db/log-store.js';
 import type { HaltRow, PeerStore } from '../db/peer-store.js';
 import type { QuarantineRow, QuarantineStore } from '../db/quarantine-store.js';
 import type { AppendHub } from '../log/append-hub.js';
-import { compare, place } from './entry-check.js';
+import { compare, place, type Position } from './entry-check.js';
 import type { PeerCounters, StreamState } from './stream-state.js';
 import { forkEvidence, tryReadIndicator, type Accepted, type Item, type Run } from './received-entry.js';
 import { VerifyPool, type Digests } from './verify-pool.js';
@@ -245,13 +245,17 @@ export class Applier {
     halts: HaltRow[],
   ): Run {
     const own = originId === this.roster.ownId;
+    // One head object per run, moved along as entries are accepted, and the last position
+    // delivered, written to the stream once at the end: an object per entry for each was a
+    // good part of the garbage a million-entry catch-up made.
     let head: ChainHead | undefined = origin && origin.headSeq > 0 && origin.headHash ? { epoch: origin.headEpoch, seq: origin.headSeq, hash: origin.headHash } : undefined;
+    let delivered: Position | undefined = stream.positions.get(originId);
+    let moved = false;
     const accepted: Accepted[] = [];
     // The first entry that cannot be applied; everything after it in this run builds on it.
     let stop: { index: number; code: ErrorCode; detail: string } | undefined;
     for (let i = 0; i < items.length && !stop; i++) {
       const { entry, header, index } = items[i]!;
-      const delivered = stream.positions.get(originId);
       let hash: Uint8Array;
       try {
         hash = this.checked(entry, header, index);
@@ -280,7 +284,8 @@ export class Applier {
         continue;
       }
       if (placement.kind === 'held') {
-        stream.positions.set(originId, { epoch: header.epoch, seq: header.seq });
+        delivered = header;
+        moved = true;
         if (stored) counters.duplicates++;
         else stop = { index: i, code: 'CHAIN_BROKEN', detail: `seq ${header.seq}: before the held head, in an epoch this node skipped` };
         continue;
@@ -295,10 +300,17 @@ export class Applier {
         stop = { index: i, code: 'TLP_RED_UNSEALED', detail: `seq ${header.seq}: a TLP:RED indicator in clear; RED travels sealed only` };
         break;
       }
-      stream.positions.set(originId, { epoch: header.epoch, seq: header.seq });
+      delivered = header;
+      moved = true;
       accepted.push({ entry, header, hash, indicator });
-      head = { epoch: header.epoch, seq: header.seq, hash };
+      if (head) {
+        head.epoch = header.epoch;
+        head.seq = header.seq;
+        head.hash = hash;
+      } else head = { epoch: header.epoch, seq: header.seq, hash };
     }
+    // A copy: the header is a view into the received message, which the stream must not keep.
+    if (moved) stream.positions.set(originId, { epoch: delivered!.epoch, seq: delivered!.seq });
     // A bad signature in the run comes first: what follows it (including a later chain failure,
     // which a forged signature causes by changing the entry hash) is rejected once, for it.
     const valid = this.verifySignatures(accepted);

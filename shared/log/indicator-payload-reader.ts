@@ -5,7 +5,7 @@
  * skipped, last scalar wins, repeated fields appended); a unit test checks both agree.
  */
 import { WireType } from '@bufbuild/protobuf/wire';
-import { WireReader } from '../wire/wire-reader.js';
+import { WireReader, wireTypeOf } from '../wire/wire-reader.js';
 import type { IndicatorPayloadFields } from './indicator-payload-writer.js';
 
 export function readIndicatorPayload(bytes: Uint8Array): IndicatorPayloadFields {
@@ -34,7 +34,9 @@ export function readIndicatorPayload(bytes: Uint8Array): IndicatorPayloadFields 
   const tags: string[] = [];
   const techniques: string[] = [];
   while (r.pos < r.len) {
-    const [field, wt] = r.tag();
+    const tag = r.nextTag();
+    const field = tag >>> 3;
+    const wt = wireTypeOf(tag);
     if (readViewField(r, field, wt, p)) continue;
     const len = wt === WireType.LengthDelimited;
     const num = wt === WireType.Varint;
@@ -46,7 +48,7 @@ export function readIndicatorPayload(bytes: Uint8Array): IndicatorPayloadFields 
     else if (len && field === 14) p.normalizer = r.string();
     else if (num && field === 15) p.keyEpoch = r.uint32();
     else if (num && field === 16) p.maxDistance = r.uint32();
-    else r.skip(wt, field);
+    else r.skipField(wt, field);
   }
   p.tags = tags;
   p.techniques = techniques;
@@ -66,8 +68,10 @@ export function readIndicatorViewFields(bytes: Uint8Array): IndicatorViewFields 
   const r = new WireReader(bytes);
   const p = emptyViewFields();
   while (r.pos < r.len) {
-    const [field, wt] = r.tag();
-    if (!readViewField(r, field, wt, p)) r.skip(wt, field);
+    const tag = r.nextTag();
+    const field = tag >>> 3;
+    const wt = wireTypeOf(tag);
+    if (!readViewField(r, field, wt, p)) r.skipField(wt, field);
   }
   return p;
 }
