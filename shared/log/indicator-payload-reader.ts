@@ -8,13 +8,20 @@ import { WireType } from '@bufbuild/protobuf/wire';
 import { WireReader, wireTypeOf } from '../wire/wire-reader.js';
 import type { IndicatorPayloadFields } from './indicator-payload-writer.js';
 
+/**
+ * The id of a payload that has none (a payload without an id is refused later, by its length):
+ * one shared empty array, not a new one per payload, which cost an ArrayBuffer each. Nothing
+ * can be written into an array of no bytes.
+ */
+const NO_ID = new Uint8Array(0);
+
 export function readIndicatorPayload(bytes: Uint8Array): IndicatorPayloadFields {
   // Strings through Buffer (wire-reader.ts): a relaying node decodes every payload it receives.
   const r = new WireReader(bytes);
   // A literal of every field (no spread of emptyViewFields): lookups decode a payload per match,
   // and building this object from a spread made whole-indicator lookups about a third slower.
   const p: IndicatorPayloadFields = {
-    id: new Uint8Array(0),
+    id: NO_ID,
     version: 0,
     kind: '',
     value: '',
@@ -77,7 +84,7 @@ export function readIndicatorViewFields(bytes: Uint8Array): IndicatorViewFields 
 }
 
 function emptyViewFields(): IndicatorViewFields {
-  return { id: new Uint8Array(0), version: 0, kind: '', value: '', tlp: 0, confidence: 0, action: 0, validUntilMs: 0 };
+  return { id: NO_ID, version: 0, kind: '', value: '', tlp: 0, confidence: 0, action: 0, validUntilMs: 0 };
 }
 
 /** Reads the field at the reader into p if it is one of IndicatorViewFields; false if it is not. */

@@ -8,7 +8,7 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { WireType } from '@bufbuild/protobuf/wire';
-import { readMessage, subMessageEnd, WireReader } from './wire-reader.js';
+import { checkMessageEnd, readMessage, subMessageEnd, WireReader, wireTypeOf } from './wire-reader.js';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import type { IndicatorInput } from '../gen/dtx/v1/indicator_pb.js';
 import { PublishRequestSchema, type PublishRequest } from '../gen/dtx/v1/indicator_service_pb.js';
@@ -84,16 +84,23 @@ export function readPublishRequest(bytes: Uint8Array): PublishRequest {
   return request;
 }
 
+/**
+ * One Entry of a SubscribeResponse. Its own loop rather than readMessage: this runs for every
+ * entry a node receives (a million in a catch-up), and a callback made per entry was garbage.
+ */
 function readEntry(r: WireReader): Entry {
   const entry: Entry = { $typeName: 'dtx.v1.Entry', header: EMPTY, signature: EMPTY, payload: EMPTY };
-  readMessage(r, subMessageEnd(r), (field, wt) => {
-    if (wt !== WireType.LengthDelimited) return false;
-    if (field === 1) entry.header = r.bytes();
-    else if (field === 2) entry.signature = r.bytes();
-    else if (field === 3) entry.payload = r.bytes();
-    else return false;
-    return true;
-  });
+  const end = subMessageEnd(r);
+  while (r.pos < end) {
+    const tag = r.nextTag();
+    const field = tag >>> 3;
+    const wt = wireTypeOf(tag);
+    if (wt === WireType.LengthDelimited && field === 1) entry.header = r.bytes();
+    else if (wt === WireType.LengthDelimited && field === 2) entry.signature = r.bytes();
+    else if (wt === WireType.LengthDelimited && field === 3) entry.payload = r.bytes();
+    else r.skipField(wt, field);
+  }
+  checkMessageEnd(r, end);
   return entry;
 }
 

@@ -129,6 +129,11 @@ export function readMessage(r: WireReader, end: number, onField: (field: number,
     const wireType = wireTypeOf(tag);
     if (!onField(field, wireType)) r.skipField(wireType, field);
   }
+  checkMessageEnd(r, end);
+}
+
+/** Throws unless the last field of a sub-message ended exactly where the sub-message does. */
+export function checkMessageEnd(r: WireReader, end: number): void {
   if (r.pos !== end) throw new Error('malformed message: a field runs past its end');
 }
 
