@@ -276,6 +276,16 @@ export class LookupKeyStore {
     this.merge.width = Math.max(1, Math.ceil(initial / SLICE_RESIZE_LIMIT), Math.min(initial * SLICE_RESIZE_LIMIT, width));
   }
 
+  /**
+   * Gives up the merge under way, after a step failed: the step's transaction was rolled back,
+   * but this merge's account of what it did (ranges moved, rows dropped) had moved on. Nothing
+   * is lost: until a merge's drop, every row it covers is still in the recent table, and the
+   * next merge takes them all.
+   */
+  abandonMerge(): void {
+    this.merge = undefined;
+  }
+
   private startMerge(): Merge | undefined {
     if (this.recent < this.options.recentLimit) return undefined;
     const { before, through } = this.lastRecent.get() as { before: number | null; through: number | null };

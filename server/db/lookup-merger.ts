@@ -64,7 +64,8 @@ export class LookupMerger {
       this.store.resizeSlices(Math.min(MAX_STEP_RESIZE, Math.max(1 / MAX_STEP_RESIZE, STEP_TARGET_MS / took)));
     } catch (err) {
       // Nothing is lost: the rows stay in the recent table and lookups still find them. The
-      // next write tries again.
+      // step was rolled back, so the merge starts over at the next write.
+      this.store.abandonMerge();
       this.logger.warn({ err }, 'merging recent lookup keys failed; will retry');
       return;
     }

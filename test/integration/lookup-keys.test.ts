@@ -203,6 +203,32 @@ describe('lookup index in two tables', () => {
     merger.stop();
   });
 
+  it('a merge step that fails is rolled back, and the merge starts over: no key is lost', async () => {
+    const store = new IndicatorStore(db, OPTIONS);
+    const merger = new LookupMerger(db, store.lookupKeys, silentLogger());
+    const write = transactionRunner(db);
+    write(() => {
+      for (let n = 0; n < 40; n++) put(store, n, valueOf(n));
+    });
+    // Every move into the merged table fails (as a full disk would) until the trigger goes.
+    db.exec("CREATE TEMP TRIGGER fail_merge BEFORE INSERT ON main.lookup_keys BEGIN SELECT RAISE(ABORT, 'disk trouble'); END");
+    for (let i = 0; i < 20; i++) {
+      merger.poke();
+      await sleep(1);
+    }
+    expect(tableRows('lookup_keys')).toBe(0);
+    expect(store.lookupKeys.recentRows).toBe(40);
+    expectEachFoundOnce(store, 40);
+    db.exec('DROP TRIGGER fail_merge');
+    merger.poke();
+    for (let i = 0; i < 100 && store.lookupKeys.mergeDue; i++) await sleep(1);
+    merger.stop();
+    expect(store.lookupKeys.mergeDue).toBe(false);
+    expect(tableRows('lookup_keys')).toBe(40);
+    expectEachFoundOnce(store, 40);
+    expectIndexEqualsView();
+  });
+
   it('keepUp runs merge steps at once only while the recent table holds twice its limit', () => {
     const store = new IndicatorStore(db, OPTIONS);
     const merger = new LookupMerger(db, store.lookupKeys, silentLogger());
