@@ -25,8 +25,11 @@ import { Random } from './random.js';
 import { datasetHealth } from './dataset-check.js';
 import { removeStaleScratch, scratchDir } from './scratch-dirs.js';
 
-/** Bump when the generated data changes, so old caches are rebuilt. */
-export const GENERATOR_VERSION = 1;
+/**
+ * Bump when the generated data changes, so old caches are rebuilt. 2: databases of 8 KiB pages
+ * (server/db/database.ts), which the lookup figures depend on.
+ */
+export const GENERATOR_VERSION = 2;
 export const SAMPLE_COUNT = 20_000;
 const BUILD_BATCH = 10_000;
 const VALIDITY_MS = 365 * 86_400_000;

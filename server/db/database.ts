@@ -22,6 +22,14 @@ export interface OpenOptions {
   onMigration?: (migration: Migration, from: number) => void;
 }
 
+/**
+ * The page size of a new database: 8 KiB, not SQLite's 4 KiB. Fewer, fuller pages per B-tree
+ * and per commit: a 1M catch-up ran 3 – 5 % faster (four runs of each, alternated). A database
+ * keeps the page size it was made with (changing it takes a VACUUM), so older ones stay at 4 KiB
+ * and work the same.
+ */
+export const PAGE_BYTES = 8_192;
+
 export function openDatabase(path: string, options: OpenOptions = {}): Db {
   let db: Db;
   try {
@@ -33,6 +41,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): Db {
   db.pragma(`cache_size = -${(options.cacheMiB ?? 128) * 1024}`);
   db.pragma('temp_store = MEMORY');
   if (!options.readonly) {
+    // Before WAL mode: that writes a new file's header, which fixes its page size. A no-op on
+    // an existing database.
+    db.pragma(`page_size = ${PAGE_BYTES}`);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
     migrate(db, options.onMigration);

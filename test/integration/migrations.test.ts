@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../server/db/database.js';
+import { openDatabase, PAGE_BYTES } from '../../server/db/database.js';
 import { IndicatorStore } from '../../server/db/indicator-store.js';
 import { SCHEMA_VERSION } from '../../server/db/migrations.js';
 import { SightingStore } from '../../server/db/sighting-store.js';
@@ -192,6 +192,25 @@ describe('schema migrations', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('makes a new database with 8 KiB pages; one made with 4 KiB pages keeps them, and opens and takes writes as before', () => {
+    const db = openDatabase(path);
+    expect(db.pragma('page_size', { simple: true })).toBe(PAGE_BYTES);
+    db.prepare('INSERT INTO origins (key) VALUES (?)').run(Buffer.alloc(32, 7));
+    // As a dtx before 8 KiB pages left it (a page size changes only through a VACUUM, outside WAL mode).
+    db.exec('PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM; PRAGMA journal_mode = WAL');
+    db.close();
+    expect(readFileSync(path).readUInt16BE(16)).toBe(4096);
+    const again = openDatabase(path);
+    try {
+      expect(again.pragma('page_size', { simple: true })).toBe(4096);
+      again.prepare('INSERT INTO origins (key) VALUES (?)').run(Buffer.alloc(32, 8));
+      expect(again.prepare('SELECT count(*) FROM origins').pluck().get()).toBe(2);
+    } finally {
+      again.close();
+    }
+    expect(readFileSync(path).readUInt16BE(16)).toBe(4096);
   });
 
   it('tells the caller of each migration of an existing database, and of none for a new one', () => {
