@@ -249,8 +249,8 @@ export class Applier {
     // delivered, written to the stream once at the end: an object per entry for each was a
     // good part of the garbage a million-entry catch-up made.
     let head: ChainHead | undefined = origin && origin.headSeq > 0 && origin.headHash ? { epoch: origin.headEpoch, seq: origin.headSeq, hash: origin.headHash } : undefined;
-    let delivered: Position | undefined = stream.positions.get(originId);
-    let moved = false;
+    const deliveredBefore = stream.positions.get(originId);
+    let delivered: Position | undefined = deliveredBefore;
     const accepted: Accepted[] = [];
     // The first entry that cannot be applied; everything after it in this run builds on it.
     let stop: { index: number; code: ErrorCode; detail: string } | undefined;
@@ -285,7 +285,6 @@ export class Applier {
       }
       if (placement.kind === 'held') {
         delivered = header;
-        moved = true;
         if (stored) counters.duplicates++;
         else stop = { index: i, code: 'CHAIN_BROKEN', detail: `seq ${header.seq}: before the held head, in an epoch this node skipped` };
         continue;
@@ -301,7 +300,6 @@ export class Applier {
         break;
       }
       delivered = header;
-      moved = true;
       accepted.push({ entry, header, hash, indicator });
       if (head) {
         head.epoch = header.epoch;
@@ -310,7 +308,7 @@ export class Applier {
       } else head = { epoch: header.epoch, seq: header.seq, hash };
     }
     // A copy: the header is a view into the received message, which the stream must not keep.
-    if (moved) stream.positions.set(originId, { epoch: delivered!.epoch, seq: delivered!.seq });
+    if (delivered && delivered !== deliveredBefore) stream.positions.set(originId, { epoch: delivered.epoch, seq: delivered.seq });
     // A bad signature in the run comes first: what follows it (including a later chain failure,
     // which a forged signature causes by changing the entry hash) is rejected once, for it.
     const valid = this.verifySignatures(accepted);
